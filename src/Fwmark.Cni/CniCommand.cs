@@ -1,0 +1,11 @@
+namespace Fwmark.Cni;
+
+public enum CniCommand
+{
+    Add,
+    Del,
+    Check,
+    Gc,
+    Status,
+    Version,
+}
