@@ -1,27 +1,51 @@
 using System.Net;
+using System.Text.Json.Nodes;
 
 namespace Fwmark.Cni;
 
 /// <summary>
 /// A CNI result (a chained plugin's prevResult). Kept as JSON so that fields this plugin does not know
 /// survive the pass-through; typed views expose what the plugin needs.
-/// CONTRACT (filled in by the protocol layer work): Parse accepts every supported version's format,
-/// ToJson converts to the requested version's format (ips[].version below 1.0.0, absent from 1.0.0,
-/// 1.1.0-only fields dropped below 1.1.0).
+/// <see cref="Parse"/> accepts every supported version's format; <see cref="ToJson"/> converts to the
+/// requested version's format (ips[].version below 1.0.0, absent from 1.0.0, 1.1.0-only fields dropped
+/// below 1.1.0).
 /// </summary>
 public sealed partial class CniResult
 {
+    /// <summary>A detached copy of the parsed JSON; never handed out, so nobody can change it under us.</summary>
+    private readonly JsonObject json;
+
+    private CniResult(JsonObject json, string cniVersion)
+    {
+        this.json = json;
+        CniVersion = cniVersion;
+    }
+
+    /// <summary>The result's own "cniVersion", or the config's version when it carried none.</summary>
+    public string CniVersion { get; }
+
     /// <summary>Interfaces in result order ("interfaces"); empty when absent.</summary>
     public IReadOnlyList<CniInterface> Interfaces { get; private init; } = [];
 
     /// <summary>IP configs in result order ("ips").</summary>
     public IReadOnlyList<CniIpConfig> Ips { get; private init; } = [];
 
+    /// <summary>A result with no interfaces and no IPs (what ADD prints when there was no prevResult).</summary>
+    internal static CniResult Empty { get; } = new([], CniVersions.Latest);
+
     /// <summary>
     /// The addresses that belong to the container interface <paramref name="ifName"/>: IPs whose
     /// "interface" index points at an interface of that name, or every IP when no IP names an interface.
     /// </summary>
-    public IReadOnlyList<IPAddress> AddressesOf(string ifName) => throw new NotImplementedException();
+    public IReadOnlyList<IPAddress> AddressesOf(string ifName)
+    {
+        var anyIndexed = Ips.Any(ip => ip.InterfaceIndex is not null);
+        return Ips
+            .Where(ip => !anyIndexed || (ip.InterfaceIndex is { } index && index < Interfaces.Count && Interfaces[index].Name == ifName))
+            .Select(ip => ip.Address)
+            .Distinct()
+            .ToList();
+    }
 }
 
 public sealed record CniInterface(string Name, string? Mac, string? Sandbox);
