@@ -1,0 +1,31 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Fwmark.Core.Config;
+
+/// <summary>How config problems quote JSON: paths like <c>marks["a b"].mask</c> and values as written.</summary>
+internal static class ConfigJson
+{
+    /// <summary>Long values (a whole route object) are cut so one problem stays one readable line.</summary>
+    private const int MaxValueChars = 60;
+
+    // Messages are plain text for operators, not HTML: keep '+', '<', non-ASCII names readable.
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Member(string parent, string key)
+    {
+        var plain = key.Length > 0 && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+        var step = plain ? "." + key : $"[{Quote(key)}]";
+        return parent.Length == 0 && plain ? key : parent + step;
+    }
+
+    public static string Quote(string text) => JsonValue.Create(text).ToJsonString(Relaxed);
+
+    /// <summary>The value as the user wrote it (numbers keep their original text, e.g. <c>16.0</c>).</summary>
+    public static string Render(JsonNode? node)
+    {
+        var text = node is null ? "null" : node.ToJsonString(Relaxed);
+        return text.Length <= MaxValueChars ? text : text[..(MaxValueChars - 3)] + "...";
+    }
+}

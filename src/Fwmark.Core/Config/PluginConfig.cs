@@ -1,0 +1,33 @@
+namespace Fwmark.Core.Config;
+
+/// <summary>
+/// The fwmark keys of one plugin object in a conflist, validated. Built only by
+/// <see cref="PluginConfigParser"/>, so every invariant below holds for any instance it returns.
+/// </summary>
+public sealed record PluginConfig
+{
+    /// <summary>
+    /// JSON <c>marks</c>: mark name → what to set. Required, at least one entry. Names match
+    /// <c>^[A-Za-z0-9._-]{1,63}$</c> and are case-sensitive. Each <see cref="MarkSpec"/> has a non-zero
+    /// mask and no value bits outside it (mask defaults to <c>0xffffffff</c>).
+    /// </summary>
+    public required IReadOnlyDictionary<string, MarkSpec> Marks { get; init; }
+
+    /// <summary>
+    /// JSON <c>defaultMark</c>: the mark for every attachment that has no more specific choice.
+    /// Default null (no mark). When set, it is a key of <see cref="Marks"/>.
+    /// </summary>
+    public string? DefaultMark { get; init; }
+
+    /// <summary>
+    /// JSON <c>namespaces</c>: Kubernetes namespace (matched against <c>K8S_POD_NAMESPACE</c>) → mark name.
+    /// Default empty. Keys are non-empty; every value is a key of <see cref="Marks"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Namespaces { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// JSON <c>connmark</c>: save the mark to conntrack and restore it on replies. Default false.
+    /// Not implemented yet, so the parser rejects <c>true</c> (code 2) rather than ignoring it.
+    /// </summary>
+    public bool Connmark { get; init; }
+}

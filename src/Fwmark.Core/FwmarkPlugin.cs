@@ -1,0 +1,139 @@
+using System.Net;
+using Fwmark.Cni;
+using Fwmark.Core.Config;
+using Fwmark.Core.Selection;
+
+namespace Fwmark.Core;
+
+/// <summary>
+/// What each CNI verb means for fwmark, over an <see cref="IDataplane"/>. The dispatcher has already
+/// checked the environment and version. Config is parsed before any kernel call, so a bad config never
+/// half-applies. DEL, GC and STATUS deliberately do not read the config: teardown and node readiness
+/// must keep working when the config is broken or was edited since ADD.
+/// One short line per decision goes to <paramref name="log"/> (stderr in production).
+/// </summary>
+public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log) : ICniPlugin
+{
+    public void Add(CniRequest request)
+    {
+        var config = PluginConfigParser.Parse(request.Config);
+        var prevResult = RequirePrevResult(request);
+        if (MarkSelector.Select(config, request) is not { } selection)
+        {
+            Log(request, "no mark selected, nothing installed");
+            return;
+        }
+
+        var addresses = prevResult.AddressesOf(request.IfName);
+        if (addresses.Count == 0)
+        {
+            Log(request, $"{Describe(selection)} selected but prevResult has no address on {request.IfName}, nothing installed");
+            return;
+        }
+
+        dataplane.Install(OwnerOf(request), addresses, selection.Mark);
+        Log(request, $"marked {string.Join(", ", addresses)} with {Describe(selection)}");
+    }
+
+    public void Del(CniRequest request)
+    {
+        var addresses = DelAddresses(request);
+        dataplane.Remove(OwnerOf(request), addresses);
+        Log(request, addresses is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", addresses)}");
+    }
+
+    public void Check(CniRequest request)
+    {
+        var config = PluginConfigParser.Parse(request.Config);
+        var prevResult = RequirePrevResult(request);
+        if (MarkSelector.Select(config, request) is not { } selection)
+        {
+            Log(request, "no mark selected, nothing to verify");
+            return;
+        }
+
+        var addresses = prevResult.AddressesOf(request.IfName);
+        if (addresses.Count == 0)
+        {
+            Log(request, $"no address on {request.IfName}, nothing to verify");
+            return;
+        }
+
+        var problems = dataplane.Verify(OwnerOf(request), addresses, selection.Mark);
+        if (problems.Count > 0)
+        {
+            throw new CniException(FwmarkErrorCodes.StateMismatch,
+                $"failed to check attachment {request.ContainerId}/{request.IfName}: {problems[0]}",
+                string.Join('\n', problems));
+        }
+
+        Log(request, $"{string.Join(", ", addresses)} marked with {Describe(selection)} as expected");
+    }
+
+    public void Gc(CniRequest request)
+    {
+        // Without a valid list (e.g. `cnitool gc`) libcni has already DEL'd every attachment it knew:
+        // everything left of this network is stale.
+        var valid = (request.ValidAttachments ?? [])
+            .Select(a => new AttachmentOwner(request.NetworkName, a.ContainerId, a.IfName))
+            .Distinct()
+            .ToList();
+        var removed = dataplane.Collect(request.NetworkName, valid);
+        log.WriteLine($"fwmark: GC {request.NetworkName}: removed {removed} stale element(s), kept those of {valid.Count} valid attachment(s)");
+    }
+
+    public void Status(CniRequest request)
+    {
+        try
+        {
+            dataplane.Probe();
+        }
+        catch (CniException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // Only "cannot program the kernel at all" may fail STATUS: it turns the node NotReady.
+            throw new CniException(CniErrorCodes.PluginNotAvailable, $"failed to probe dataplane: {e.Message}", Chain(e));
+        }
+
+        log.WriteLine($"fwmark: STATUS {request.NetworkName}: dataplane available");
+    }
+
+    private static CniResult RequirePrevResult(CniRequest request) =>
+        request.PrevResult ?? throw new CniException(CniErrorCodes.InvalidNetworkConfig,
+            $"must be called as a chained plugin: {request.Command.ToString().ToUpperInvariant()} needs prevResult");
+
+    /// <summary>
+    /// The addresses DEL can look up directly, or null to have the dataplane scan for the owner's tag:
+    /// without prevResult (libcni lost its cache) and when it lists no address for the interface, since
+    /// an empty list could only ever remove nothing.
+    /// </summary>
+    private static IReadOnlyList<IPAddress>? DelAddresses(CniRequest request) =>
+        request.PrevResult?.AddressesOf(request.IfName) is { Count: > 0 } addresses ? addresses : null;
+
+    private static AttachmentOwner OwnerOf(CniRequest request) =>
+        new(request.NetworkName, request.ContainerId, request.IfName);
+
+    private static string Describe(MarkSelection s) =>
+        $"{s.Mark.Name} (0x{s.Mark.Value:x}/0x{s.Mark.Mask:x}) from {s.Source}";
+
+    private static string Chain(Exception e)
+    {
+        var lines = new List<string>();
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            lines.Add($"{x.GetType().Name}: {x.Message}");
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    // Container IDs are 64 hex chars; the first 12 identify them in logs, as docker/crictl print them.
+    private void Log(CniRequest request, string decision)
+    {
+        var id = request.ContainerId.Length > 12 ? request.ContainerId[..12] : request.ContainerId;
+        log.WriteLine($"fwmark: {request.Command.ToString().ToUpperInvariant()} {request.NetworkName}/{id}/{request.IfName}: {decision}");
+    }
+}

@@ -1,0 +1,52 @@
+using System.Net;
+
+namespace Fwmark.Core.Tests.Fakes;
+
+/// <summary>Records every IDataplane call in order; answers Verify/Collect/Probe as configured.</summary>
+internal sealed class RecordingDataplane : IDataplane
+{
+    public List<object> Calls { get; } = [];
+
+    public IReadOnlyList<string> VerifyProblems { get; set; } = [];
+
+    public int CollectResult { get; set; }
+
+    public Exception? ProbeFailure { get; set; }
+
+    public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
+        Calls.Add(new Installed(owner, [.. addresses], mark));
+
+    public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
+        Calls.Add(new Removed(owner, addresses is null ? null : [.. addresses]));
+
+    public IReadOnlyList<string> Verify(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
+    {
+        Calls.Add(new Verified(owner, [.. addresses], mark));
+        return VerifyProblems;
+    }
+
+    public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid)
+    {
+        Calls.Add(new Collected(network, [.. valid]));
+        return CollectResult;
+    }
+
+    public void Probe()
+    {
+        Calls.Add(new Probed());
+        if (ProbeFailure is not null)
+        {
+            throw ProbeFailure;
+        }
+    }
+
+    internal sealed record Installed(AttachmentOwner Owner, List<IPAddress> Addresses, MarkSpec Mark);
+
+    internal sealed record Removed(AttachmentOwner Owner, List<IPAddress>? Addresses);
+
+    internal sealed record Verified(AttachmentOwner Owner, List<IPAddress> Addresses, MarkSpec Mark);
+
+    internal sealed record Collected(string Network, List<AttachmentOwner> Valid);
+
+    internal sealed record Probed;
+}
