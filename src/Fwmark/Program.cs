@@ -1,3 +1,17 @@
-// Entry point: a CNI invocation when CNI_COMMAND is set, the operator CLI otherwise.
-Console.Out.WriteLine("fwmark: not wired yet");
-return 0;
+using Fwmark;
+using Fwmark.Cni;
+using Fwmark.Core;
+using Fwmark.Linux;
+
+// A runtime always sets CNI_COMMAND (CNI spec); an operator at a shell does not. That single variable
+// decides between the CNI protocol and the operator CLI.
+if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CNI_COMMAND")))
+{
+    var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
+    var plugin = new FwmarkPlugin(new NftDataplane(), Console.Error);
+    var exit = CniDispatcher.Run(plugin, CniEnvironment.FromProcess(), Console.OpenStandardInput(), stdout, Console.Error);
+    stdout.Flush();
+    return exit;
+}
+
+return Cli.Run(args, Console.Out, Console.Error);

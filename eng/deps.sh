@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the demo and the tests need, only when something is missing.
+# Exits non-zero when a package cannot be installed: a missing prerequisite is a failure, never a skip.
+set -euo pipefail
+
+packages=(nftables iproute2 containernetworking-plugins linux-libc-dev socat clang zlib1g-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages: ${missing[*]} (run as root, or install them first)" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): format check, build, Native AOT publish, unit tests, kernel tests and
+# end-to-end tests. Everything that touches the kernel runs inside network namespaces the tests create.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh needs root: the kernel tests create network namespaces" >&2
+  exit 1
+fi
+eng/deps.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+results=artifacts/test-results
+rm -rf "$results" && mkdir -p "$results"
+
+echo "== format"
+dotnet format fwmark.slnx --verify-no-changes
+
+echo "== build"
+dotnet build fwmark.slnx -c Release -warnaserror --nologo -v q
+
+echo "== publish (Native AOT)"
+dotnet publish src/Fwmark/Fwmark.csproj -c Release --nologo -v q -o artifacts/fwmark
+export FWMARK_BIN="$PWD/artifacts/fwmark/fwmark"
+[ -x "$FWMARK_BIN" ] || { echo "publish produced no $FWMARK_BIN" >&2; exit 1; }
+
+echo "== tests"
+status=0
+for project in tests/*/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" -c Release --no-build --nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
+done
+
+# One summary line for CI: counts from the trx files, and a failure when anything was skipped or nothing ran.
+eng/summarize-trx.sh "$results" || status=1
+exit $status
