@@ -1,0 +1,163 @@
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Fwmark.Testbed.Cni;
+using Fwmark.Testbed.Nftables;
+using Fwmark.Testbed.Topology;
+
+namespace Fwmark.E2E.Tests;
+
+/// <summary>DEL, CHECK and GC against the kernel: only the attachment's own elements go, others stay.</summary>
+public sealed class LifecycleTests
+{
+    [Fact]
+    public void Del_with_prevResult_removes_only_that_pods_elements()
+    {
+        using var bed = PluginBed.Create();
+        var network = bed.Network(FwmarkPluginConfig.Vpn());
+        var gone = network.AddPod("gone", FwmarkPluginConfig.Annotated("vpn"));
+        var stays = network.AddPod("stays", FwmarkPluginConfig.Annotated("vpn"));
+        Assert.Equal(2, PluginBed.ElementsOf(bed.Node, gone).Count);
+
+        AssertOk(network.Del(gone));
+
+        Assert.Empty(PluginBed.ElementsOf(bed.Node, gone));
+        AssertOwned(bed, stays, network.Name);
+        bed.AssertPath(stays, AddressFamily.InterNetwork, EgressPath.Vpn);
+    }
+
+    [Fact]
+    public void Del_without_prevResult_removes_the_elements()
+    {
+        using var bed = PluginBed.Create();
+        var network = bed.Network(FwmarkPluginConfig.Vpn());
+        var gone = network.AddPod("gone", FwmarkPluginConfig.Annotated("vpn"));
+        var stays = network.AddPod("stays", FwmarkPluginConfig.Annotated("vpn"));
+
+        AssertOk(network.Del(gone, withPrevResult: false));
+
+        Assert.Empty(PluginBed.ElementsOf(bed.Node, gone));
+        AssertOwned(bed, stays, network.Name);
+    }
+
+    [Fact]
+    public void Del_twice_succeeds()
+    {
+        using var bed = PluginBed.Create();
+        var network = bed.Network(FwmarkPluginConfig.Vpn());
+        var gone = network.AddPod("gone", FwmarkPluginConfig.Annotated("vpn"));
+        var stays = network.AddPod("stays", FwmarkPluginConfig.Annotated("vpn"));
+
+        AssertOk(network.Del(gone));
+        AssertOk(network.Del(gone));
+        AssertOk(network.Del(gone, withPrevResult: false));
+
+        Assert.Empty(PluginBed.ElementsOf(bed.Node, gone));
+        AssertOwned(bed, stays, network.Name);
+    }
+
+    [Fact]
+    public void Del_of_a_never_added_container_succeeds_and_touches_nothing()
+    {
+        using var bed = PluginBed.Create();
+        var network = bed.Network(FwmarkPluginConfig.Vpn());
+        var stays = network.AddPod("stays", FwmarkPluginConfig.Annotated("vpn"));
+        var stranger = network.NewPod("stranger", FwmarkPluginConfig.Annotated("vpn"));
+        var before = FwmarkRuleset.Stateless(bed.Node);
+
+        AssertOk(network.Del(stranger, withPrevResult: false));
+
+        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        AssertOwned(bed, stays, network.Name);
+    }
+
+    [Fact]
+    public void Reused_ip_belongs_to_the_newest_pod_and_survives_the_old_pods_del()
+    {
+        using var bed = PluginBed.Create();
+        var network = bed.Network(FwmarkPluginConfig.Vpn());
+        var old = network.AddPod("old", FwmarkPluginConfig.Annotated("vpn"));
+        // A runtime handed old's addresses to a new pod before old's DEL arrived (IPAM reuse after a lost DEL).
+        var reuser = network.NewPod("new", FwmarkPluginConfig.Annotated("vpn"));
+        var crafted = old.AddResult!.DeepClone().AsObject();
+        foreach (var iface in crafted["interfaces"]!.AsArray())
+        {
+            if (iface?["sandbox"] is not null)
+            {
+                iface["sandbox"] = reuser.Netns.Path;
+            }
+        }
+
+        var add = network.Chain.Invoke("fwmark", CniChain.Add, reuser.Attachment, crafted);
+        Assert.True(add.Succeeded, add.Describe());
+        Assert.All(PluginBed.ElementsOf(bed.Node, old), e => Assert.Contains(reuser.ContainerId, e.Comment));
+
+        AssertOk(network.Del(old));
+
+        var left = PluginBed.ElementsOf(bed.Node, old);
+        Assert.Equal(2, left.Count);
+        Assert.All(left, e => Assert.Contains($"{network.Name}/{reuser.ContainerId}/eth0", e.Comment));
+    }
+
+    [Fact]
+    public void Check_passes_until_the_element_is_removed_behind_the_plugins_back()
+    {
+        using var bed = PluginBed.Create();
+        var network = bed.Network(FwmarkPluginConfig.Vpn());
+        var pod = network.AddPod("chk", FwmarkPluginConfig.Annotated("vpn"));
+
+        var healthy = network.Chain.RunCheck(pod.Attachment, pod.AddResult!);
+        Assert.True(healthy.Succeeded, healthy.Describe());
+
+        bed.Node.Run("nft", "delete", "element", "inet", "fwmark", "pods4", $"{{ {pod.IPv4} }}");
+        var broken = network.Chain.RunCheck(pod.Attachment, pod.AddResult!);
+
+        var failed = broken.Failed;
+        Assert.True(failed is not null, $"CHECK passed without the element:\n{broken.Describe()}");
+        Assert.Equal("fwmark", failed.Plugin);
+        Assert.NotEqual(0, failed.ExitCode);
+        var error = failed.Json;
+        Assert.True(error is not null, $"no CNI error JSON on stdout:\n{failed.Describe()}");
+        Assert.Equal(network.Chain.CniVersion, error["cniVersion"]?.GetValue<string>());
+        Assert.True(failed.ErrorCode is > 0, failed.Describe());
+        Assert.False(string.IsNullOrWhiteSpace(error["msg"]?.GetValue<string>()), failed.Describe());
+    }
+
+    [Fact]
+    public void Gc_removes_only_stale_attachments_of_its_own_network()
+    {
+        using var bed = PluginBed.Create();
+        var netA = bed.Network(FwmarkPluginConfig.VpnForEveryone(), "gc-a");
+        var netB = bed.Network(FwmarkPluginConfig.VpnForEveryone(), "gc-b");
+        var kept = netA.AddPod("a1");
+        var stale = netA.AddPod("a2");
+        var otherNetwork = netB.AddPod("b1");
+
+        var gc = FwmarkOnly(bed, netA).RunGc([(kept.ContainerId, "eth0")]);
+
+        AssertOk(gc);
+        Assert.Empty(PluginBed.ElementsOf(bed.Node, stale));
+        AssertOwned(bed, kept, netA.Name);
+        AssertOwned(bed, otherNetwork, netB.Name);
+    }
+
+    /// <summary>
+    /// The fwmark part of a network's chain at CNI 1.1.0 (GC needs it). Debian's bridge 1.1.1 stops at 1.0.0,
+    /// so the pods were added at 1.0.0 and GC is sent only to the plugin that implements it.
+    /// </summary>
+    private static CniChain FwmarkOnly(PluginBed bed, PodNetwork network)
+    {
+        var fwmark = network.Chain.Plugins.Single(p => p["type"]?.GetValue<string>() == "fwmark").DeepClone();
+        var conflist = new JsonObject { ["cniVersion"] = "1.1.0", ["name"] = network.Name, ["plugins"] = new JsonArray(fwmark) };
+        return new CniChain(bed.Node, conflist.ToJsonString(), [bed.BinDir]);
+    }
+
+    private static void AssertOk(CniChainResult result) => Assert.True(result.Succeeded, result.Describe());
+
+    /// <summary>Both of the pod's addresses are still in the maps, owned by that pod.</summary>
+    private static void AssertOwned(PluginBed bed, Pod pod, string network)
+    {
+        var elements = PluginBed.ElementsOf(bed.Node, pod);
+        Assert.Equal(2, elements.Count);
+        Assert.All(elements, e => Assert.Contains($"{network}/{pod.ContainerId}/eth0", e.Comment));
+    }
+}

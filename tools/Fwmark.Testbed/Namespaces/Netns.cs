@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Fwmark.Testbed.Cleanup;
+using Fwmark.Testbed.Processes;
+
+namespace Fwmark.Testbed.Namespaces;
+
+/// <summary>
+/// A named network namespace (/var/run/netns/NAME). Every command runs through <c>ip netns exec</c> after
+/// <see cref="NetnsGuard"/> has checked that the name does not (any longer) point at the host's namespace.
+/// </summary>
+public sealed partial class Netns
+{
+    private Netns(string name) => Name = name;
+
+    public string Name { get; }
+
+    /// <summary>The path runtimes hand to plugins as CNI_NETNS.</summary>
+    public string Path => $"/var/run/netns/{Name}";
+
+    /// <summary>Creates a fresh namespace whose deletion is registered on <paramref name="cleanup"/>.</summary>
+    public static Netns Create(string name, CleanupStack cleanup)
+    {
+        if (!ValidName().IsMatch(name))
+        {
+            throw new ArgumentException($"invalid netns name {name}", nameof(name));
+        }
+
+        ProcessRunner.Run(new CommandSpec("ip", "netns", "add", name)).EnsureSuccess();
+        var netns = new Netns(name);
+        cleanup.Push($"netns {name}", netns.Delete);
+        NetnsGuard.EnsureNotInitial(netns.Path);
+        return netns;
+    }
+
+    /// <summary>An existing namespace this code does not own (never deleted by it); still guarded.</summary>
+    public static Netns Open(string name)
+    {
+        var netns = new Netns(name);
+        NetnsGuard.EnsureNotInitial(netns.Path);
+        return netns;
+    }
+
+    public CommandResult Exec(CommandSpec spec)
+    {
+        NetnsGuard.EnsureNotInitial(Path);
+        return ProcessRunner.Run(Wrap(spec));
+    }
+
+    public CommandResult Exec(string file, params string[] args) => Exec(new CommandSpec(file, args));
+
+    /// <summary>Like <see cref="Exec(string, string[])"/> but throws with both streams when the command fails.</summary>
+    public CommandResult Run(string file, params string[] args) => Exec(file, args).EnsureSuccess();
+
+    public void Ip(params string[] args) => Run("ip", args);
+
+    public void Sysctl(params string[] assignments) => Run("sysctl", ["-q", "-w", .. assignments]);
+
+    /// <summary>Loads an nft script (nft -f -) atomically.</summary>
+    public void Nft(string script) => Exec(new CommandSpec("nft", "-f", "-") { Stdin = script }).EnsureSuccess();
+
+    /// <summary>Starts a long-running command inside the namespace; the caller stops it by its PID.</summary>
+    public BackgroundProcess Start(CommandSpec spec)
+    {
+        NetnsGuard.EnsureNotInitial(Path);
+        return ProcessRunner.StartBackground(Wrap(spec));
+    }
+
+    public override string ToString() => Name;
+
+    private CommandSpec Wrap(CommandSpec spec) =>
+        spec with { FileName = "ip", Args = ["netns", "exec", Name, spec.FileName, .. spec.Args] };
+
+    private void Delete()
+    {
+        // A process left inside would keep the namespace (and its veths) alive after the name is gone.
+        // Everything in a namespace this testbed created was started by it.
+        var pids = ProcessRunner.Run(new CommandSpec("ip", "netns", "pids", Name));
+        foreach (var line in pids.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (int.TryParse(line, out var pid))
+            {
+                TryKill(pid);
+            }
+        }
+
+        ProcessRunner.Run(new CommandSpec("ip", "netns", "delete", Name)).EnsureSuccess();
+    }
+
+    private static void TryKill(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(2000);
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited between listing and kill.
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+    private static partial Regex ValidName();
+}
