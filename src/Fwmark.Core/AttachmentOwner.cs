@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 
 namespace Fwmark.Core;
@@ -44,8 +44,12 @@ public sealed record AttachmentOwner(string Network, string ContainerId, string 
         return IsHex(networkKey) && IsHex(key);
     }
 
+    // XXH3-64 (seed 0): a specified, stable algorithm — these keys live in the kernel across plugin
+    // upgrades, so changing it would orphan existing elements. Not SHA-256: on Linux .NET hashes
+    // through OpenSSL, whose load and config parsing cost ~3 ms per exec (docs/benchmarks.md).
+    // Collisions need not resist an adversary: container IDs and ifnames come from the runtime.
     private static string Hex(string text, int chars) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..chars];
+        XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(text)).ToString("x16")[..chars];
 
     private static bool IsHex(string s) => s.All(char.IsAsciiHexDigitLower);
 

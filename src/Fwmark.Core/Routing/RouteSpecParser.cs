@@ -1,0 +1,326 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fwmark.Core.Config;
+
+namespace Fwmark.Core.Routing;
+
+/// <summary>
+/// Reads <c>marks.&lt;name&gt;.route</c> into a <see cref="RouteSpec"/> in the style of
+/// <see cref="PluginConfigParser"/>: every problem is added to the shared <see cref="ConfigProblems"/>
+/// (path, value as written, what is wrong), a JSON null means "not set", unknown keys are ignored.
+/// </summary>
+internal static class RouteSpecParser
+{
+    /// <summary>IFNAMSIZ is 16 including the NUL.</summary>
+    public const int MaxDeviceNameBytes = 15;
+
+    private const string TableRange = "1..4294967295 except 253 (default), 254 (main) and 255 (local)";
+
+    private const string RouteShape = """{"table": ..., "gateway": ..., "device": ...}""";
+
+    /// <summary>
+    /// The route at <paramref name="path"/> (e.g. <c>marks.gw2.route</c>), or null when it is absent,
+    /// null or broken. <paramref name="markValue"/> is the mark's value when it parsed.
+    /// </summary>
+    public static RouteSpec? Parse(string path, JsonNode? node, uint? markValue, ConfigProblems problems)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is not JsonObject route)
+        {
+            problems.Invalid(path, $"{ConfigJson.Render(node)} is not an object (expected {RouteShape})");
+            return null;
+        }
+
+        var valid = true;
+        if (markValue == 0)
+        {
+            // fwmark 0/M selects every packet whose M bits are clear: all of the node's unmarked traffic.
+            problems.Invalid(path, "is not allowed on a mark with value 0 (its rules would match every packet that was never marked)");
+            valid = false;
+        }
+
+        var table = ParseTable(ConfigJson.Member(path, "table"), route, problems);
+        var (gateway4, gateway6, gatewaysValid) = ParseGateways(ConfigJson.Member(path, "gateway"), route["gateway"], problems);
+        var (device, deviceValid) = ParseDevice(ConfigJson.Member(path, "device"), route["device"], problems);
+        var (priority, priorityValid) = ParsePriority(ConfigJson.Member(path, "priority"), route["priority"], problems);
+        var (failClosed, failClosedValid) = ParseFailClosed(ConfigJson.Member(path, "failClosed"), route["failClosed"], problems);
+
+        if (gateway6 is not null && gateway6.IsIPv6LinkLocal && device is null && deviceValid)
+        {
+            problems.Invalid(ConfigJson.Member(path, "gateway"),
+                $"{ConfigJson.Quote(gateway6.ToString())} is link-local, so \"device\" is required (it names the link the gateway is on)");
+            valid = false;
+        }
+
+        if (!valid || table is not { } t || !gatewaysValid || !deviceValid || !priorityValid || !failClosedValid)
+        {
+            return null;
+        }
+
+        return new RouteSpec
+        {
+            Table = t,
+            Gateway4 = gateway4,
+            Gateway6 = gateway6,
+            Device = device,
+            Priority = priority,
+            FailClosed = failClosed,
+        };
+    }
+
+    /// <summary>
+    /// Marks may share a table only when they route it the same way: the default routes in a table are
+    /// node-wide, so two different gateways for one table would overwrite each other on every ADD.
+    /// </summary>
+    public static void CheckSharedTables(IReadOnlyDictionary<string, RouteSpec> routes, ConfigProblems problems)
+    {
+        foreach (var group in routes.OrderBy(r => r.Key, StringComparer.Ordinal).GroupBy(r => r.Value.Table))
+        {
+            var (firstName, first) = group.First();
+            foreach (var (name, route) in group.Skip(1))
+            {
+                if (route.Gateway4 != first.Gateway4 || route.Gateway6 != first.Gateway6
+                    || route.Device != first.Device || route.FailClosed != first.FailClosed)
+                {
+                    problems.Invalid(
+                        ConfigJson.Member(ConfigJson.Member(ConfigJson.Member("marks", name), "route"), "table"),
+                        $"{route.Table} is also the table of mark {ConfigJson.Quote(firstName)}, which routes it differently (marks sharing a table need the same gateway, device and failClosed)");
+                }
+            }
+        }
+    }
+
+    private static uint? ParseTable(string path, JsonObject route, ConfigProblems problems)
+    {
+        if (!route.TryGetPropertyValue("table", out var node) || node is null)
+        {
+            problems.Invalid(path, "missing (every route needs its own routing table, " + TableRange + ")");
+            return null;
+        }
+
+        var table = MarkNumber.Read(node, out var problem);
+        if (table is null)
+        {
+            problems.Invalid(path, $"{ConfigJson.Render(node)} {problem.Replace("0..4294967295", TableRange, StringComparison.Ordinal)}");
+            return null;
+        }
+
+        var reserved = table switch
+        {
+            0 => "is not a table id",
+            253 => "is the kernel's default table",
+            254 => "is the main table",
+            255 => "is the local table",
+            _ => null,
+        };
+        if (reserved is not null)
+        {
+            problems.Invalid(path, $"{ConfigJson.Render(node)} {reserved} (expected {TableRange})");
+            return null;
+        }
+
+        return table;
+    }
+
+    private static (IPAddress? V4, IPAddress? V6, bool Valid) ParseGateways(string path, JsonNode? node, ConfigProblems problems)
+    {
+        switch (node?.GetValueKind())
+        {
+            case null:
+                return (null, null, true);
+            case JsonValueKind.String:
+                var single = ParseGateway(path, node, problems);
+                return single is null ? (null, null, false)
+                    : single.AddressFamily == AddressFamily.InterNetworkV6 ? (null, single, true) : (single, null, true);
+            case JsonValueKind.Array:
+                var list = node.AsArray();
+                if (list.Count == 0)
+                {
+                    problems.Invalid(path, "[] is empty (expected an address, or a list with at most one address per family)");
+                    return (null, null, false);
+                }
+
+                IPAddress? v4 = null, v6 = null;
+                var valid = true;
+                for (var i = 0; i < list.Count; i++)
+                {
+                    var itemPath = $"{path}[{i}]";
+                    var address = ParseGateway(itemPath, list[i], problems);
+                    if (address is null)
+                    {
+                        valid = false;
+                        continue;
+                    }
+
+                    var isV6 = address.AddressFamily == AddressFamily.InterNetworkV6;
+                    if ((isV6 ? v6 : v4) is not null)
+                    {
+                        problems.Invalid(itemPath, $"{ConfigJson.Quote(address.ToString())} is a second {(isV6 ? "IPv6" : "IPv4")} gateway (at most one per family)");
+                        valid = false;
+                    }
+                    else if (isV6)
+                    {
+                        v6 = address;
+                    }
+                    else
+                    {
+                        v4 = address;
+                    }
+                }
+
+                return (v4, v6, valid);
+            default:
+                problems.Invalid(path, $"{ConfigJson.Render(node)} is not a string or a list (expected \"address\" or [\"IPv4 address\", \"IPv6 address\"])");
+                return (null, null, false);
+        }
+    }
+
+    private static IPAddress? ParseGateway(string path, JsonNode? node, ConfigProblems problems)
+    {
+        if (node is null || node.GetValueKind() != JsonValueKind.String)
+        {
+            problems.Invalid(path, $"{ConfigJson.Render(node)} is not a string (expected an IPv4 or IPv6 address)");
+            return null;
+        }
+
+        var text = node.GetValue<string>();
+        if (!TryParseAddress(text, out var address))
+        {
+            problems.Invalid(path, $"{ConfigJson.Quote(text)} is not an IP address (expected e.g. \"192.0.2.1\" or \"2001:db8::1\", without prefix length or %zone)");
+            return null;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            problems.Invalid(path, $"{ConfigJson.Quote(text)} is an IPv4-mapped IPv6 address (write the IPv4 address instead)");
+            return null;
+        }
+
+        if (!IsUnicast(address))
+        {
+            problems.Invalid(path, $"{ConfigJson.Quote(text)} is not a unicast address (a gateway is one host's address)");
+            return null;
+        }
+
+        return address;
+    }
+
+    /// <summary>
+    /// Stricter than <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>, which also takes "10.1"
+    /// (as 10.0.0.1), integers and zone ids: a typo must be a problem, not a different gateway.
+    /// </summary>
+    private static bool TryParseAddress(string text, out IPAddress address)
+    {
+        address = IPAddress.None;
+        if (text.Contains(':', StringComparison.Ordinal))
+        {
+            if (text.Contains('%', StringComparison.Ordinal) || !IPAddress.TryParse(text, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                return false;
+            }
+
+            address = v6;
+            return true;
+        }
+
+        var parts = text.Split('.');
+        if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit) || int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) > 255))
+        {
+            return false;
+        }
+
+        address = IPAddress.Parse(text);
+        return true;
+    }
+
+    private static bool IsUnicast(IPAddress address)
+    {
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+        {
+            return false;
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            return !address.IsIPv6Multicast;
+        }
+
+        var first = address.GetAddressBytes()[0];
+        return first < 224 && !address.Equals(IPAddress.Broadcast);
+    }
+
+    private static (string? Device, bool Valid) ParseDevice(string path, JsonNode? node, ConfigProblems problems)
+    {
+        if (node is null)
+        {
+            return (null, true);
+        }
+
+        if (node.GetValueKind() != JsonValueKind.String)
+        {
+            problems.Invalid(path, $"{ConfigJson.Render(node)} is not a string (expected an interface name)");
+            return (null, false);
+        }
+
+        var name = node.GetValue<string>();
+        if (!IsValidDeviceName(name))
+        {
+            problems.Invalid(path, $"{ConfigJson.Quote(name)} is not a valid interface name (expected 1-{MaxDeviceNameBytes} bytes, not \".\" or \"..\", without '/', ':' or whitespace)");
+            return (null, false);
+        }
+
+        return (name, true);
+    }
+
+    /// <summary>The kernel's rules for a device name (dev_valid_name), so a bad name fails here rather than at ADD.</summary>
+    public static bool IsValidDeviceName(string name) =>
+        name.Length > 0
+        && Encoding.UTF8.GetByteCount(name) <= MaxDeviceNameBytes
+        && name is not ("." or "..")
+        && !name.Any(c => c is '/' or ':' or '\0' || char.IsWhiteSpace(c));
+
+    private static (uint Priority, bool Valid) ParsePriority(string path, JsonNode? node, ConfigProblems problems)
+    {
+        if (node is null)
+        {
+            return (RouteSpec.DefaultPriority, true);
+        }
+
+        var range = $"1..{RouteSpec.MaxPriority}: the rules at priority and priority+1 must come after the local table's rule at 0 and before the main table's rule at 32766";
+        var priority = MarkNumber.Read(node, out var problem);
+        if (priority is null)
+        {
+            problems.Invalid(path, $"{ConfigJson.Render(node)} {problem.Replace("0..4294967295", range, StringComparison.Ordinal)}");
+            return (0, false);
+        }
+
+        if (priority is 0 or > RouteSpec.MaxPriority)
+        {
+            problems.Invalid(path, $"{ConfigJson.Render(node)} is out of range (expected {range})");
+            return (0, false);
+        }
+
+        return (priority.Value, true);
+    }
+
+    private static (bool FailClosed, bool Valid) ParseFailClosed(string path, JsonNode? node, ConfigProblems problems)
+    {
+        switch (node?.GetValueKind())
+        {
+            case null or JsonValueKind.True:
+                return (true, true);
+            case JsonValueKind.False:
+                return (false, true);
+            default:
+                problems.Invalid(path, $"{ConfigJson.Render(node)} is not a boolean (expected true or false)");
+                return (true, false);
+        }
+    }
+}
