@@ -1,0 +1,177 @@
+using System.Net;
+using Fwmark.Linux.Netlink;
+
+namespace Fwmark.Linux.NfTables;
+
+/// <summary>
+/// Read-side nf_tables requests on one socket: generation, single-element lookups and the
+/// (table-filtered) dumps the dataplane needs. Missing tables/sets read as "nothing there".
+/// </summary>
+internal sealed class NftClient(NetlinkSocket socket, NftTable table)
+{
+    private const int MaxDumpAttempts = 5;
+
+    public NftTable Table { get; } = table;
+
+    /// <summary>NFT_MSG_GETGEN: the ruleset generation id; proves nf_tables answers at all.</summary>
+    public uint GetGeneration()
+    {
+        var writer = new NetlinkWriter(64);
+        var message = NftMessage.Begin(ref writer, NftMessageType.GetGen, Ack, socket.NextSequence(), NfNetlink.FamilyUnspec);
+        writer.EndMessage(message);
+        uint? generation = null;
+        try
+        {
+            socket.Request(writer.WrittenSpan, (in NetlinkMessage reply) =>
+            {
+                var attributes = reply.Attributes(NfNetlink.GenMsgSize);
+                if (attributes.TryFind(GenAttr.Id, out var id))
+                {
+                    generation = id.GetBigEndianU32();
+                }
+            });
+        }
+        catch (NetlinkException e)
+        {
+            throw new NftException("read nftables generation", e);
+        }
+
+        return generation ?? throw new NetlinkFormatException("generation reply without NFTA_GEN_ID");
+    }
+
+    /// <summary>NFT_MSG_GETTABLE for our table; false when it does not exist.</summary>
+    public bool TableExists()
+    {
+        var writer = new NetlinkWriter(128);
+        var message = NftMessage.Begin(ref writer, NftMessageType.GetTable, Ack, socket.NextSequence(), Table.Family);
+        writer.WriteString(TableAttr.Name, Table.Name);
+        writer.EndMessage(message);
+        try
+        {
+            socket.Request(writer.WrittenSpan);
+            return true;
+        }
+        catch (NetlinkException e) when (e.IsNotFound)
+        {
+            return false;
+        }
+        catch (NetlinkException e)
+        {
+            throw new NftException($"read table {Table}", e);
+        }
+    }
+
+    /// <summary>
+    /// Single-element GET (NFT_MSG_GETSETELEM without NLM_F_DUMP, the key in the element list):
+    /// a hash lookup in the kernel, so its cost does not depend on how many pods exist.
+    /// Null when the element, the map or the table is missing (all ENOENT).
+    /// </summary>
+    public NftElementInfo? GetElement(string map, IPAddress key)
+    {
+        var writer = new NetlinkWriter(256);
+        NftElementCodec.Write(ref writer, NftMessageType.GetSetElem, Ack, socket.NextSequence(), Table, new NftElement(map, key));
+        var found = new List<NftElementInfo>(1);
+        try
+        {
+            socket.Request(writer.WrittenSpan, (in NetlinkMessage reply) => NftElementCodec.ReadElements(reply, found));
+        }
+        catch (NetlinkException e) when (e.IsNotFound)
+        {
+            return null;
+        }
+        catch (NetlinkException e)
+        {
+            throw new NftException($"look up element {key} in map {map}", e);
+        }
+
+        return found.Count == 1 ? found[0] : throw new NetlinkFormatException($"element lookup returned {found.Count} elements");
+    }
+
+    /// <summary>Every element of <paramref name="map"/>; empty when the map or table is missing.</summary>
+    public List<NftElementInfo> DumpElements(string map) => DumpConsistently(
+        $"list map {map} of table {Table}",
+        (ref NetlinkWriter writer, uint sequence) =>
+        {
+            var message = NftMessage.Begin(ref writer, NftMessageType.GetSetElem, DumpFlags, sequence, Table.Family);
+            writer.WriteString(SetElemListAttr.Table, Table.Name);
+            writer.WriteString(SetElemListAttr.Set, map);
+            writer.EndMessage(message);
+        },
+        (in NetlinkMessage reply, List<NftElementInfo> into) => NftElementCodec.ReadElements(reply, into));
+
+    /// <summary>All rules of our table (a handful: independent of the number of pods).</summary>
+    public List<NftRuleInfo> DumpRules() => DumpConsistently(
+        $"list rules of table {Table}",
+        (ref NetlinkWriter writer, uint sequence) =>
+        {
+            var message = NftMessage.Begin(ref writer, NftMessageType.GetRule, DumpFlags, sequence, Table.Family);
+            writer.WriteString(RuleAttr.Table, Table.Name);
+            writer.EndMessage(message);
+        },
+        (in NetlinkMessage reply, List<NftRuleInfo> into) => into.Add(NftRuleCodec.Read(reply)));
+
+    /// <summary>Names of the chains of our table.</summary>
+    public List<string> DumpChainNames() => DumpNames(NftMessageType.GetChain, ChainAttr.Table, ChainAttr.Name);
+
+    /// <summary>Names of the sets/maps of our table.</summary>
+    public List<string> DumpSetNames() => DumpNames(NftMessageType.GetSet, SetAttr.Table, SetAttr.Name);
+
+    private const ushort Ack = NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_ACK;
+
+    private const ushort DumpFlags = NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_DUMP;
+
+    private List<string> DumpNames(NftMessageType type, ushort tableAttribute, ushort nameAttribute) => DumpConsistently(
+        $"list {(type == NftMessageType.GetChain ? "chains" : "sets")} of table {Table}",
+        (ref NetlinkWriter writer, uint sequence) =>
+        {
+            var message = NftMessage.Begin(ref writer, type, DumpFlags, sequence, Table.Family);
+            writer.WriteString(tableAttribute, Table.Name);
+            writer.EndMessage(message);
+        },
+        (in NetlinkMessage reply, List<string> into) =>
+        {
+            var attributes = reply.Attributes(NfNetlink.GenMsgSize);
+            if (attributes.TryFind(nameAttribute, out var name))
+            {
+                into.Add(name.GetString());
+            }
+        });
+
+    private delegate void RequestBuilder(ref NetlinkWriter writer, uint sequence);
+
+    private delegate void ReplyReader<T>(in NetlinkMessage reply, List<T> into);
+
+    /// <summary>Repeats a dump the kernel marked as interrupted by a concurrent ruleset change.</summary>
+    private List<T> DumpConsistently<T>(string what, RequestBuilder build, ReplyReader<T> read)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var writer = new NetlinkWriter(256);
+            build(ref writer, socket.NextSequence());
+            var items = new List<T>();
+            bool consistent;
+            try
+            {
+                consistent = socket.Dump(writer.WrittenSpan, (in NetlinkMessage reply) => read(reply, items));
+            }
+            catch (NetlinkException e) when (e.IsNotFound)
+            {
+                return [];
+            }
+            catch (NetlinkException e)
+            {
+                throw new NftException(what, e);
+            }
+
+            if (consistent)
+            {
+                return items;
+            }
+
+            if (attempt == MaxDumpAttempts)
+            {
+                throw new NftException(what, new NetlinkException(Errno.EAGAIN, kernelMessage: "the ruleset kept changing during the dump"));
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Net;
+using Fwmark.Linux.Netlink;
+
+namespace Fwmark.Linux.NfTables;
+
+/// <summary>Encodes one-element NEW/DEL/GETSETELEM messages and decodes elements from replies.</summary>
+internal static class NftElementCodec
+{
+    /// <summary>
+    /// One element per message, on purpose: errors then name exactly one key, and a message can
+    /// never outgrow the 64 KiB limit of the nested element list however many pods there are.
+    /// </summary>
+    public static void Write(ref NetlinkWriter writer, NftMessageType type, ushort flags, uint sequence, NftTable table, NftElement element)
+    {
+        var message = NftMessage.Begin(ref writer, type, flags, sequence, table.Family);
+        writer.WriteString(SetElemListAttr.Table, table.Name);
+        writer.WriteString(SetElemListAttr.Set, element.Map);
+        var list = writer.BeginNested(SetElemListAttr.Elements);
+        var item = writer.BeginNested(ListAttr.Elem);
+        var key = writer.BeginNested(SetElemAttr.Key);
+        writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
+        writer.EndNested(key);
+        if (element.GotoChain is not null)
+        {
+            var data = writer.BeginNested(SetElemAttr.Data);
+            var verdict = writer.BeginNested(DataAttr.Verdict);
+            writer.WriteBigEndianU32(VerdictAttr.Code, Verdict.Goto);
+            writer.WriteString(VerdictAttr.Chain, element.GotoChain);
+            writer.EndNested(verdict);
+            writer.EndNested(data);
+        }
+
+        if (element.Comment is not null)
+        {
+            writer.WriteAttribute(SetElemAttr.UserData, NftUserData.Comment(element.Comment));
+        }
+
+        writer.EndNested(item);
+        writer.EndNested(list);
+        writer.EndMessage(message);
+    }
+
+    /// <summary>Reads every element of a NEWSETELEM message (a GET reply or one dump chunk).</summary>
+    public static void ReadElements(in NetlinkMessage message, List<NftElementInfo> into)
+    {
+        var attributes = message.Attributes(NfNetlink.GenMsgSize);
+        if (!attributes.TryFind(SetElemListAttr.Elements, out var elements))
+        {
+            return;
+        }
+
+        var list = elements.GetNested();
+        while (list.TryRead(out var item))
+        {
+            if (item.Type == ListAttr.Elem)
+            {
+                into.Add(ReadElement(item.GetNested()));
+            }
+        }
+    }
+
+    private static NftElementInfo ReadElement(NetlinkAttributeReader attributes)
+    {
+        IPAddress? key = null;
+        uint code = 0;
+        string? chain = null;
+        string? comment = null;
+        while (attributes.TryRead(out var attribute))
+        {
+            switch (attribute.Type)
+            {
+                case SetElemAttr.Key:
+                    var value = attribute.GetNested();
+                    if (value.TryFind(DataAttr.Value, out var bytes))
+                    {
+                        key = bytes.Value.Length is 4 or 16
+                            ? new IPAddress(bytes.Value)
+                            : throw new NetlinkFormatException($"set element key of {bytes.Value.Length} bytes is not an address");
+                    }
+
+                    break;
+                case SetElemAttr.Data:
+                    var data = attribute.GetNested();
+                    if (data.TryFind(DataAttr.Verdict, out var verdict))
+                    {
+                        var fields = verdict.GetNested();
+                        while (fields.TryRead(out var field))
+                        {
+                            if (field.Type == VerdictAttr.Code)
+                            {
+                                code = field.GetBigEndianU32();
+                            }
+                            else if (field.Type == VerdictAttr.Chain)
+                            {
+                                chain = field.GetString();
+                            }
+                        }
+                    }
+
+                    break;
+                case SetElemAttr.UserData:
+                    comment = NftUserData.ReadComment(attribute.Value);
+                    break;
+            }
+        }
+
+        return new NftElementInfo(
+            key ?? throw new NetlinkFormatException("set element without a key"),
+            code,
+            code == Verdict.Goto ? chain : null,
+            comment);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Fwmark.Linux.NfTables;
+
+/// <summary>A table: the unit of ownership. Everything a transaction touches lives in one table.</summary>
+internal sealed record NftTable(byte Family, string Name)
+{
+    public string FamilyName => Family switch
+    {
+        NfNetlink.FamilyInet => "inet",
+        NfNetlink.FamilyIPv4 => "ip",
+        NfNetlink.FamilyIPv6 => "ip6",
+        _ => $"family{Family}",
+    };
+
+    public override string ToString() => $"{FamilyName} {Name}";
+}
+
+/// <summary>Where a base chain hooks in: chain type ("filter"), hook number, priority, policy.</summary>
+internal sealed record NftHook(string Type, uint Number, int Priority, uint Policy)
+{
+    public string HookName => Number == InetHook.Prerouting ? "prerouting" : $"hook{Number}";
+
+    public string PolicyName => Policy == Verdict.Accept ? "accept" : "drop";
+}
+
+/// <summary>A chain; with a <see cref="Hook"/> it is a base chain that packets enter.</summary>
+internal sealed record NftChain(string Name, NftHook? Hook = null);
+
+/// <summary>The key type of an address-keyed map (nft datatype ids TYPE_IPADDR / TYPE_IP6ADDR).</summary>
+internal sealed record NftKeyType(string Name, uint TypeId, uint Length)
+{
+    public static readonly NftKeyType IPv4Address = new("ipv4_addr", 7, 4);
+    public static readonly NftKeyType IPv6Address = new("ipv6_addr", 8, 16);
+
+    public static NftKeyType For(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? IPv6Address : IPv4Address;
+}
+
+/// <summary>A plain hash map from <see cref="Key"/> to a verdict (no interval flag: O(1) lookups).</summary>
+internal sealed record NftVerdictMap(string Name, NftKeyType Key);
+
+/// <summary>
+/// A rule: the expressions the kernel runs, the same rule in nft syntax (for logs and dry runs),
+/// and the comment that identifies it when the chain is read back.
+/// </summary>
+internal sealed record NftRule(string Chain, IReadOnlyList<NftExpression> Expressions, string Text, string Comment)
+{
+    /// <summary>What the kernel reports back for this rule (comment plus expression names), used to spot drift.</summary>
+    public string Fingerprint => NftRuleInfo.MakeFingerprint(Comment, Expressions.Select(e => e.Name));
+}
+
+/// <summary>A verdict-map element: address → goto chain, with the owner in its comment.</summary>
+internal sealed record NftElement(string Map, IPAddress Key, string? GotoChain = null, string? Comment = null)
+{
+    /// <summary>The key as the kernel stores it: the address in network byte order.</summary>
+    public byte[] KeyBytes => Key.GetAddressBytes();
+}

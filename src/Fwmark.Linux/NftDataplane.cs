@@ -1,0 +1,227 @@
+using System.Net;
+using Fwmark.Cni;
+using Fwmark.Core;
+using Fwmark.Linux.Locking;
+using Fwmark.Linux.Netlink;
+using Fwmark.Linux.NfTables;
+
+namespace Fwmark.Linux;
+
+/// <summary>
+/// <see cref="IDataplane"/> on nf_tables, spoken over netlink (no nft binary).
+///
+/// Ownership: the plugin owns the whole `inet fwmark` table (see <see cref="FwmarkRuleset"/>).
+/// The table, the base chain, the two maps and the mark chains are shared by every network and
+/// attachment and are only ever created or repaired, never deleted (a mark chain may still be
+/// referenced by another network's elements). Each map element belongs to exactly one attachment:
+/// its comment is <see cref="AttachmentOwner.Tag"/>, and Remove/Collect delete an element only
+/// when that tag names the caller, so a pod that inherited a recycled IP keeps its element.
+/// Elements whose comment is not one of our tags are never touched.
+///
+/// Races: concurrent invocations (runtimes run ADD/DEL of different pods in parallel) are
+/// serialised by an exclusive flock held across "read the kernel, decide, commit", because each
+/// decision depends on what was read. Every mutating call is one nf_tables transaction, so a
+/// failure — or a crash mid-way — leaves the kernel exactly as before. Reads on the hot path are
+/// O(1) per address (single-element GET); only Remove-without-addresses and Collect dump maps.
+/// </summary>
+public sealed class NftDataplane : IDataplane
+{
+    public const string DefaultLockPath = "/run/fwmark/fwmark.lock";
+
+    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string? _netnsPath;
+    private readonly string _lockPath;
+    private readonly TimeSpan _lockTimeout;
+
+    /// <param name="netnsPath">Network namespace to program (tests); null = the current one (production).</param>
+    /// <param name="lockPath">Lock file serialising invocations; default <see cref="DefaultLockPath"/>.</param>
+    /// <param name="lockTimeout">How long to wait for the lock; default <see cref="DefaultLockTimeout"/>.</param>
+    public NftDataplane(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null)
+    {
+        _netnsPath = netnsPath;
+        _lockPath = lockPath ?? DefaultLockPath;
+        _lockTimeout = lockTimeout ?? DefaultLockTimeout;
+    }
+
+    public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
+        Mutate($"install mark {mark.Name} for {Describe(owner)}", (client, transaction) =>
+        {
+            EnsureStructure(client, transaction, mark);
+            foreach (var address in addresses.Distinct())
+            {
+                var map = FwmarkRuleset.MapFor(address);
+                var wanted = new NftElement(map.Name, address, mark.ChainName, owner.Tag);
+                var existing = client.GetElement(map.Name, address);
+                if (existing is null)
+                {
+                    transaction.Add(new AddElementOp(wanted));
+                }
+                else if (!IsOwnedBy(existing, owner) || existing.GotoChain != mark.ChainName)
+                {
+                    // IP reuse (or a changed mark): the newest attachment of an address wins.
+                    transaction.Add(new DeleteElementOp(wanted));
+                    transaction.Add(new AddElementOp(wanted));
+                }
+            }
+
+            return 0;
+        });
+
+    public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
+        Mutate($"remove marks of {Describe(owner)}", (client, transaction) =>
+        {
+            // With addresses: one O(1) lookup each. Without (DEL lost its prevResult): scan both maps.
+            var found = addresses is null
+                ? FwmarkRuleset.Maps.SelectMany(map => client.DumpElements(map.Name).Select(e => (map, (NftElementInfo?)e)))
+                : addresses.Distinct().Select(Lookup);
+            foreach (var (map, element) in found)
+            {
+                if (element is not null && IsOwnedBy(element, owner))
+                {
+                    transaction.Add(new DeleteElementOp(new NftElement(map.Name, element.Key)));
+                }
+            }
+
+            return 0;
+
+            (NftVerdictMap, NftElementInfo?) Lookup(IPAddress address)
+            {
+                var map = FwmarkRuleset.MapFor(address);
+                return (map, client.GetElement(map.Name, address));
+            }
+        });
+
+    public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) =>
+        Mutate($"collect stale marks of network {network}", (client, transaction) =>
+        {
+            var networkKey = new AttachmentOwner(network, "", "").NetworkKey;
+            var validKeys = valid.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
+            foreach (var map in FwmarkRuleset.Maps)
+            {
+                foreach (var element in client.DumpElements(map.Name))
+                {
+                    if (element.Comment is not null
+                        && AttachmentOwner.TryParseTag(element.Comment, out var elementNetwork, out var key)
+                        && elementNetwork == networkKey
+                        && !validKeys.Contains(key))
+                    {
+                        transaction.Add(new DeleteElementOp(new NftElement(map.Name, element.Key)));
+                    }
+                }
+            }
+
+            return transaction.Operations.Count;
+        });
+
+    public IReadOnlyList<string> Verify(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
+        Read($"verify marks of {Describe(owner)}", client => NftVerifier.Verify(client, owner, addresses, mark));
+
+    public void Probe() => Read("program nftables", client => client.GetGeneration());
+
+    private static bool IsOwnedBy(NftElementInfo element, AttachmentOwner owner) =>
+        element.Comment is not null
+        && AttachmentOwner.TryParseTag(element.Comment, out _, out var key)
+        && key == owner.Key;
+
+    /// <summary>
+    /// Queues whatever is needed to make the shared structure whole, judged from one rule dump of
+    /// our table (a handful of rules, whatever the pod count). A chain whose rules are all there,
+    /// in order, is left alone so its counters survive; otherwise it is flushed and refilled in
+    /// the same transaction. Healthy rules imply the maps exist (the kernel refuses to delete a
+    /// map a rule still uses), so a healthy table costs no writes at all.
+    /// </summary>
+    private static void EnsureStructure(NftClient client, NftTransaction transaction, MarkSpec mark)
+    {
+        var rules = client.DumpRules();
+        var wanted = new[]
+        {
+            (Chain: FwmarkRuleset.Prerouting, Rules: FwmarkRuleset.PreroutingRules),
+            (Chain: FwmarkRuleset.MarkChain(mark), Rules: FwmarkRuleset.MarkRules(mark)),
+        };
+        var broken = wanted
+            .Select(w => (w.Chain, w.Rules, Present: rules.Where(r => r.Chain == w.Chain.Name).ToList()))
+            .Where(w => !w.Present.Select(r => r.Fingerprint).SequenceEqual(w.Rules.Select(r => r.Fingerprint)))
+            .ToList();
+        if (broken.Count == 0)
+        {
+            return;
+        }
+
+        // NEWTABLE/NEWSET/NEWCHAIN without NLM_F_EXCL leave existing objects alone.
+        transaction.Add(new AddTableOp());
+        foreach (var map in FwmarkRuleset.Maps)
+        {
+            transaction.Add(new AddMapOp(map));
+        }
+
+        foreach (var (chain, _) in wanted)
+        {
+            transaction.Add(new AddChainOp(chain));
+        }
+
+        foreach (var (chain, chainRules, present) in broken)
+        {
+            if (present.Count > 0)
+            {
+                transaction.Add(new FlushChainOp(chain.Name));
+            }
+
+            foreach (var rule in chainRules)
+            {
+                transaction.Add(new AddRuleOp(rule));
+            }
+        }
+    }
+
+    private T Mutate<T>(string what, Func<NftClient, NftTransaction, T> plan)
+    {
+        FileLock? held = null;
+        try
+        {
+            held = FileLock.Acquire(_lockPath, _lockTimeout);
+            using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _netnsPath);
+            var transaction = new NftTransaction(FwmarkRuleset.Table);
+            var result = plan(new NftClient(socket, FwmarkRuleset.Table), transaction);
+            transaction.Commit(socket);
+            return result;
+        }
+        catch (Exception e) when (e is not CniException)
+        {
+            throw Translate(what, e);
+        }
+        finally
+        {
+            held?.Dispose();
+        }
+    }
+
+    private T Read<T>(string what, Func<NftClient, T> read)
+    {
+        try
+        {
+            using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _netnsPath);
+            return read(new NftClient(socket, FwmarkRuleset.Table));
+        }
+        catch (Exception e) when (e is not CniException)
+        {
+            throw Translate(what, e);
+        }
+    }
+
+    private static CniException Translate(string what, Exception e) => e switch
+    {
+        NftException n => new CniException(
+            CniErrorCodes.IoFailure,
+            n.Message,
+            n.Script is null ? n.Cause.Details : $"{n.Cause.Details}\ntransaction:\n{n.Script}"),
+        NetlinkException n => new CniException(CniErrorCodes.IoFailure, $"failed to {what}: {n.Message}", n.Details),
+        // Lock and namespace failures already read "failed to lock ...".
+        TimeoutException t => new CniException(CniErrorCodes.TryAgainLater, t.Message, $"while trying to {what}"),
+        IOException or UnauthorizedAccessException => new CniException(CniErrorCodes.IoFailure, e.Message, $"while trying to {what}"),
+        NetlinkFormatException f => new CniException(CniErrorCodes.IoFailure, $"failed to {what}: malformed netlink reply: {f.Message}"),
+        _ => new CniException(CniErrorCodes.Internal, $"failed to {what}: {e.Message}", e.ToString()),
+    };
+
+    private static string Describe(AttachmentOwner owner) => $"{owner.Network}/{owner.ContainerId}/{owner.IfName}";
+}
