@@ -1,0 +1,29 @@
+namespace Fwmark.Bench;
+
+/// <summary>What one benchmark run measures; parsed from the command line by <see cref="BenchOptionsParser"/>.</summary>
+internal sealed record BenchOptions
+{
+    /// <summary>Path of the published <c>fwmark</c> binary. Required.</summary>
+    public required string Plugin { get; init; }
+
+    /// <summary>Path of the published Native AOT hello-world (the exec floor). Required.</summary>
+    public required string Hello { get; init; }
+
+    /// <summary>Existing attachments to measure at, ascending and distinct. Default 0, 1000, 10000.</summary>
+    public IReadOnlyList<int> Counts { get; init; } = [0, 1000, 10000];
+
+    /// <summary>Kept samples per operation per count. Default 300, at least 1.</summary>
+    public int Iterations { get; init; } = 300;
+
+    /// <summary>Iterations run before the kept ones at each count; their samples are dropped. Default 5.</summary>
+    public int Warmup { get; init; } = 5;
+
+    /// <summary>Concurrent plugin ADDs while populating (the real binary either way). Default 1, like one kubelet.</summary>
+    public int PopulateJobs { get; init; } = 1;
+
+    /// <summary>Value of <c>CNI_NETNS</c> and of the prevResult sandbox. The plugin must not need to enter it.</summary>
+    public string CniNetns { get; init; } = "/var/run/netns/fwmark-bench-pod";
+
+    /// <summary>When set, the results are also written here as JSON.</summary>
+    public string? Out { get; init; }
+}

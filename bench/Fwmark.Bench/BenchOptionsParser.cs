@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace Fwmark.Bench;
+
+/// <summary>Turns <c>--name value</c> pairs into <see cref="BenchOptions"/>, reporting every problem at once.</summary>
+internal static class BenchOptionsParser
+{
+    public const string Usage = """
+        usage: Fwmark.Bench --plugin PATH --hello PATH [--counts 0,1000,10000] [--iterations 300]
+                            [--warmup 5] [--populate-jobs 1] [--cni-netns PATH] [--out results.json]
+        Must run inside a network namespace that is not the host's (see bench/run.sh).
+        """;
+
+    public static BenchOptions Parse(IReadOnlyList<string> args, out IReadOnlyList<string> errors)
+    {
+        var problems = new List<string>();
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Count)
+            {
+                problems.Add($"unexpected argument '{name}'");
+                continue;
+            }
+
+            values[name[2..]] = args[++i];
+        }
+
+        string Text(string key, string fallback) => values.Remove(key, out var v) ? v : fallback;
+
+        int Number(string key, int fallback, int min)
+        {
+            if (!values.Remove(key, out var text))
+                return fallback;
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min)
+                return n;
+            problems.Add($"--{key} must be an integer >= {min}, got '{text}'");
+            return fallback;
+        }
+
+        var plugin = Text("plugin", "");
+        var hello = Text("hello", "");
+        if (plugin.Length == 0)
+            problems.Add("--plugin is required");
+        if (hello.Length == 0)
+            problems.Add("--hello is required");
+
+        var counts = ParseCounts(Text("counts", "0,1000,10000"), problems);
+        var options = new BenchOptions
+        {
+            Plugin = plugin,
+            Hello = hello,
+            Counts = counts,
+            Iterations = Number("iterations", 300, 1),
+            Warmup = Number("warmup", 5, 0),
+            PopulateJobs = Number("populate-jobs", 1, 1),
+            CniNetns = Text("cni-netns", "/var/run/netns/fwmark-bench-pod"),
+            Out = values.Remove("out", out var outPath) ? outPath : null,
+        };
+
+        foreach (var unknown in values.Keys)
+            problems.Add($"unknown option --{unknown}");
+        if (options.Counts.Count > 0 && options.Counts[^1] >= FakePod.MeasuredIndexBase)
+            problems.Add($"--counts must stay below {FakePod.MeasuredIndexBase}");
+
+        errors = problems;
+        return options;
+    }
+
+    private static int[] ParseCounts(string text, List<string> problems)
+    {
+        var counts = new SortedSet<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+                counts.Add(n);
+            else
+                problems.Add($"--counts holds '{part}', which is not a non-negative integer");
+        }
+
+        if (counts.Count == 0)
+            problems.Add("--counts needs at least one value");
+        return [.. counts];
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json.Nodes;
+
+namespace Fwmark.Bench;
+
+/// <summary>The verbs the benchmark sends, as a runtime names them in <c>CNI_COMMAND</c>.</summary>
+internal enum CniVerb
+{
+    Add,
+    Check,
+    Del,
+}
+
+/// <summary>
+/// Builds the environment and stdin a runtime hands a chained fwmark plugin (cniVersion 1.0.0, a pod
+/// annotation selecting the "vpn" mark) and execs the plugin with them.
+/// </summary>
+internal sealed class CniCall(string pluginPath, string cniNetns)
+{
+    /// <summary>Execs the plugin once. <paramref name="prevResult"/> null means "no prevResult key".</summary>
+    public ExecResult Run(CniVerb verb, FakePod pod, JsonNode? prevResult)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["CNI_COMMAND"] = verb.ToString().ToUpperInvariant(),
+            ["CNI_CONTAINERID"] = pod.ContainerId,
+            ["CNI_NETNS"] = cniNetns,
+            ["CNI_IFNAME"] = "eth0",
+            ["CNI_PATH"] = "/opt/cni/bin",
+            ["CNI_ARGS"] = $"IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME={pod.PodName}",
+        };
+
+        var result = Exec.Run(pluginPath, env, Stdin(prevResult));
+        if (result.ExitCode != 0)
+            throw new PluginCallFailedException(verb, pod, result);
+        return result;
+    }
+
+    /// <summary>What the main plugin of the chain would have returned for this pod.</summary>
+    public JsonObject MainPluginResult(FakePod pod)
+    {
+        var ips = new JsonArray();
+        foreach (var cidr in pod.Cidrs)
+            ips.Add(new JsonObject { ["address"] = cidr, ["interface"] = 0 });
+        return new JsonObject
+        {
+            ["cniVersion"] = "1.0.0",
+            ["interfaces"] = new JsonArray(new JsonObject { ["name"] = "eth0", ["sandbox"] = cniNetns }),
+            ["ips"] = ips,
+        };
+    }
+
+    private static string Stdin(JsonNode? prevResult)
+    {
+        var config = new JsonObject
+        {
+            ["cniVersion"] = "1.0.0",
+            ["name"] = "bench",
+            ["type"] = "fwmark",
+            ["capabilities"] = new JsonObject { ["io.kubernetes.cri.pod-annotations"] = true },
+            ["marks"] = new JsonObject { ["vpn"] = new JsonObject { ["mark"] = 16, ["mask"] = 16 } },
+            ["runtimeConfig"] = new JsonObject
+            {
+                ["io.kubernetes.cri.pod-annotations"] = new JsonObject { ["cni.fwmark.net/name"] = "vpn" },
+            },
+        };
+        if (prevResult is not null)
+            config["prevResult"] = prevResult.DeepClone();
+        return config.ToJsonString();
+    }
+}
