@@ -5,13 +5,13 @@ using System.Text.RegularExpressions;
 namespace Fwmark.Cni.Tests;
 
 /// <summary>
-/// Replays what containerd, podman and cnitool really handed a chained plugin (shared/samples: one
+/// Replays what containerd, podman and cnitool really handed a chained plugin (shared/samples, copied into the output by the build: one
 /// JSON file per call with "cmd", "env" and "stdin") and checks the decoded request against the raw
 /// sample, read here independently of the decoder.
 /// </summary>
 public class RuntimeSampleTests
 {
-    private const string SamplesDir = "/work/shared/samples";
+    private static readonly string SamplesDir = Path.Combine(AppContext.BaseDirectory, "Samples");
 
     private const string Annotations = "io.kubernetes.cri.pod-annotations";
 

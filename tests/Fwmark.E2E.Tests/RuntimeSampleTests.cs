@@ -7,7 +7,7 @@ using Fwmark.Testbed.Topology;
 namespace Fwmark.E2E.Tests;
 
 /// <summary>
-/// Replays what containerd and podman really sent a chained plugin (Samples/), in their order, against the
+/// Replays what containerd and podman really sent a chained plugin (shared/samples, copied to Samples/ by the build), in their order, against the
 /// plugin. Only what ties a sample to the machine it was captured on is adapted: plugin type and marks
 /// config, netns path, CNI_PATH, and the pod address (a real pod of this testbed, so traffic can be checked).
 /// </summary>
