@@ -1,18 +1,22 @@
 using System.Net;
 using Fwmark.Cni;
 using Fwmark.Core.Config;
+using Fwmark.Core.Routing;
 using Fwmark.Core.Selection;
 
 namespace Fwmark.Core;
 
 /// <summary>
-/// What each CNI verb means for fwmark, over an <see cref="IDataplane"/>. The dispatcher has already
+/// What each CNI verb means for fwmark, over an <see cref="IDataplane"/> and, for marks with a
+/// <c>route</c>, an <see cref="IRouting"/>. The dispatcher has already
 /// checked the environment and version. Config is parsed before any kernel call, so a bad config never
 /// half-applies. DEL, GC and STATUS deliberately do not read the config: teardown and node readiness
-/// must keep working when the config is broken or was edited since ADD.
+/// must keep working when the config is broken or was edited since ADD. Routing objects are node-wide
+/// and shared by every pod of a mark, so DEL never removes them and a VPN that is down never fails
+/// STATUS (that would make the node NotReady).
 /// One short line per decision goes to <paramref name="log"/> (stderr in production).
 /// </summary>
-public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log) : ICniPlugin
+public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing) : ICniPlugin
 {
     public void Add(CniRequest request)
     {
@@ -29,6 +33,16 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log) : ICniPlu
         {
             Log(request, $"{Describe(selection)} selected but prevResult has no address on {request.IfName}, nothing installed");
             return;
+        }
+
+        if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
+        {
+            // Rules and the fail-closed route first: a marked packet must never exist without them.
+            // Warnings (VPN device missing or down) do not fail ADD: the table is fail-closed meanwhile.
+            foreach (var warning in routing.Ensure(selection.Mark, route))
+            {
+                Log(request, $"warning: {warning}");
+            }
         }
 
         dataplane.Install(OwnerOf(request), addresses, selection.Mark);
@@ -59,7 +73,12 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log) : ICniPlu
             return;
         }
 
-        var problems = dataplane.Verify(OwnerOf(request), addresses, selection.Mark);
+        var problems = dataplane.Verify(OwnerOf(request), addresses, selection.Mark).ToList();
+        if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
+        {
+            problems.AddRange(routing.Verify(selection.Mark, route));
+        }
+
         if (problems.Count > 0)
         {
             throw new CniException(FwmarkErrorCodes.StateMismatch,

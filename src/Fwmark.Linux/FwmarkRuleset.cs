@@ -17,6 +17,10 @@ namespace Fwmark.Linux;
 ///         ip6 saddr vmap @pods6 }
 ///     chain mark-VVVVVVVV-MMMMMMMM {                   # one per (value, mask), shared by networks
 ///         meta mark set meta mark &amp; ~M | V counter }
+///     chain mark-VVVVVVVV-MMMMMMMM-connmark {          # the same with connmark: true, plus the save
+///         meta mark set meta mark &amp; ~M | V counter
+///         ct mark set ct mark &amp; ~M | V }
+///     chain connmark-VVVVVVVV-MMMMMMMM { ... }         # restore on replies, see ConnmarkRules
 /// }
 /// </code>
 /// Untracked packets have no conntrack entry, so the `ct` expression breaks out of the first rule
@@ -70,9 +74,14 @@ internal static class FwmarkRuleset
 
     public static NftChain MarkChain(MarkSpec mark) => new(mark.ChainName);
 
-    /// <summary>mark = (mark &amp; ~mask) ^ value, which equals "| value" because value lies inside mask.</summary>
+    /// <summary>
+    /// mark = (mark &amp; ~mask) ^ value, which equals "| value" because value lies inside mask; with
+    /// connmark the save follows, and must: it relies on the masked mark bits being exactly the value.
+    /// </summary>
     public static IReadOnlyList<NftRule> MarkRules(MarkSpec mark) =>
-    [
+        mark.Connmark ? [SetMark(mark), ConnmarkRules.Save(mark, mark.ChainName)] : [SetMark(mark)];
+
+    private static NftRule SetMark(MarkSpec mark) =>
         new(
             mark.ChainName,
             [
@@ -82,6 +91,5 @@ internal static class FwmarkRuleset
                 new Counter(),
             ],
             $"meta mark set meta mark & 0x{~mark.Mask:x8} | 0x{mark.Value:x8} counter",
-            $"set mark 0x{mark.Value:x8} under mask 0x{mark.Mask:x8}"),
-    ];
+            $"set mark 0x{mark.Value:x8} under mask 0x{mark.Mask:x8}");
 }

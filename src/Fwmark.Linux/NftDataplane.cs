@@ -134,11 +134,16 @@ public sealed class NftDataplane : IDataplane
     private static void EnsureStructure(NftClient client, NftTransaction transaction, MarkSpec mark)
     {
         var rules = client.DumpRules();
-        var wanted = new[]
+        var wanted = new List<(NftChain Chain, IReadOnlyList<NftRule> Rules)>
         {
-            (Chain: FwmarkRuleset.Prerouting, Rules: FwmarkRuleset.PreroutingRules),
-            (Chain: FwmarkRuleset.MarkChain(mark), Rules: FwmarkRuleset.MarkRules(mark)),
+            (FwmarkRuleset.Prerouting, FwmarkRuleset.PreroutingRules),
+            (FwmarkRuleset.MarkChain(mark), FwmarkRuleset.MarkRules(mark)),
         };
+        if (mark.Connmark)
+        {
+            // Its own base chain per (value, mask): the shared prerouting chain stays the same whatever marks exist.
+            wanted.Add((ConnmarkRules.RestoreChain(mark), ConnmarkRules.RestoreRules(mark)));
+        }
         var broken = wanted
             .Select(w => (w.Chain, w.Rules, Present: rules.Where(r => r.Chain == w.Chain.Name).ToList()))
             .Where(w => !w.Present.Select(r => r.Fingerprint).SequenceEqual(w.Rules.Select(r => r.Fingerprint)))

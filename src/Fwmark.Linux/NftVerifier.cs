@@ -24,6 +24,10 @@ internal static class NftVerifier
         var rules = client.DumpRules();
         CheckChain(problems, chains, rules, FwmarkRuleset.Prerouting.Name, FwmarkRuleset.PreroutingRules);
         CheckChain(problems, chains, rules, mark.ChainName, FwmarkRuleset.MarkRules(mark));
+        if (mark.Connmark)
+        {
+            CheckChain(problems, chains, rules, ConnmarkRules.RestoreChain(mark).Name, ConnmarkRules.RestoreRules(mark));
+        }
         foreach (var address in addresses.Distinct())
         {
             var map = FwmarkRuleset.MapFor(address);

@@ -2,13 +2,14 @@ using Fwmark;
 using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Linux;
+using Fwmark.Linux.Routing;
 
 // A runtime always sets CNI_COMMAND (CNI spec); an operator at a shell does not. That single variable
 // decides between the CNI protocol and the operator CLI.
 if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CNI_COMMAND")))
 {
     var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
-    var plugin = new FwmarkPlugin(new NftDataplane(), Console.Error);
+    var plugin = new FwmarkPlugin(new NftDataplane(), Console.Error, new RtnetlinkRouting());
     var exit = CniDispatcher.Run(plugin, CniEnvironment.FromProcess(), Console.OpenStandardInput(), stdout, Console.Error);
     stdout.Flush();
     return exit;

@@ -15,7 +15,7 @@ public class FwmarkPluginTests
     private readonly RecordingDataplane _dataplane = new();
     private readonly StringWriter _log = new();
 
-    private FwmarkPlugin Plugin() => new(_dataplane, _log);
+    private FwmarkPlugin Plugin() => new(_dataplane, _log, new RecordingRouting(_dataplane.Calls));
 
     /// <summary>
     /// A bridge-style result: host-side interfaces first, then eth0 holding <paramref name="addresses"/>,
@@ -105,7 +105,7 @@ public class FwmarkPluginTests
     [Theory]
     [InlineData("""{"name": "mustredirect", "marks": {"vpn": {"mark": 17, "mask": 16}}}""", CniErrorCodes.InvalidNetworkConfig)]
     [InlineData("""{"name": "mustredirect"}""", CniErrorCodes.InvalidNetworkConfig)]
-    [InlineData("""{"name": "mustredirect", "marks": {"vpn": {"mark": 16, "route": {"table": 100}}}}""", CniErrorCodes.UnsupportedField)]
+    [InlineData("""{"name": "mustredirect", "marks": {"vpn": {"mark": 16, "route": {"table": 254}}}}""", CniErrorCodes.InvalidNetworkConfig)]
     public void Add_with_a_bad_config_fails_before_touching_the_dataplane(string config, int code)
     {
         var e = Assert.Throws<CniException>(() =>
@@ -131,7 +131,7 @@ public class FwmarkPluginTests
     public void Add_lets_dataplane_errors_through_unchanged()
     {
         var failure = new CniException(CniErrorCodes.IoFailure, "failed to commit nftables transaction: EPERM");
-        var plugin = new FwmarkPlugin(new ThrowingDataplane(failure), _log);
+        var plugin = new FwmarkPlugin(new ThrowingDataplane(failure), _log, new RecordingRouting([]));
 
         var e = Assert.Throws<CniException>(() => plugin.Add(Requests.Make(CniCommand.Add, runtimeConfig: VpnAnnotation, prevResult: PrevResult("10.97.0.3"))));
 

@@ -51,7 +51,7 @@ public class ThroughDispatcherTests
             ["CNI_ARGS"] = "K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=x;K8S_POD_UID=uid-123;IgnoreUnknown=1;K8S_POD_NAMESPACE=default",
         };
         using var input = new MemoryStream(Encoding.UTF8.GetBytes(stdin));
-        return CniDispatcher.Run(new FwmarkPlugin(_dataplane, _stderr), env, input, _stdout, _stderr);
+        return CniDispatcher.Run(new FwmarkPlugin(_dataplane, _stderr, new RecordingRouting(_dataplane.Calls)), env, input, _stdout, _stderr);
     }
 
     [Fact]

@@ -8,40 +8,24 @@ namespace Fwmark.Core.Config;
 /// </summary>
 internal sealed class ConfigProblems
 {
-    private readonly List<string> _invalid = [];
-    private readonly List<string> _unsupported = [];
+    private readonly List<string> _problems = [];
 
-    public void Invalid(string path, string problem) => _invalid.Add($"{path}: {problem}");
+    public void Invalid(string path, string problem) => _problems.Add($"{path}: {problem}");
 
-    /// <summary>A valid setting this version cannot honour yet: refused, never silently ignored.</summary>
-    public void Unsupported(string path, string problem) => _unsupported.Add($"{path}: {problem}");
-
-    /// <summary>
-    /// Invalid values win over unsupported ones (code 7 over code 2): fixing the config is needed
-    /// either way, and code 2 should mean "this config is right, the plugin is too old".
-    /// </summary>
     public void ThrowIfAny()
     {
-        if (_invalid.Count > 0)
+        if (_problems.Count == 0)
         {
-            throw Build(CniErrorCodes.InvalidNetworkConfig, "invalid fwmark config", [.. _invalid, .. _unsupported]);
+            return;
         }
 
-        if (_unsupported.Count > 0)
-        {
-            throw Build(CniErrorCodes.UnsupportedField, "unsupported fwmark config", _unsupported);
-        }
-    }
-
-    private static CniException Build(int code, string what, List<string> problems)
-    {
-        var more = problems.Count - 1;
+        var more = _problems.Count - 1;
         var suffix = more switch
         {
             0 => "",
             1 => " (and 1 more problem)",
             _ => $" (and {more} more problems)",
         };
-        return new CniException(code, $"{what}: {problems[0]}{suffix}", string.Join('\n', problems));
+        throw new CniException(CniErrorCodes.InvalidNetworkConfig, $"invalid fwmark config: {_problems[0]}{suffix}", string.Join('\n', _problems));
     }
 }

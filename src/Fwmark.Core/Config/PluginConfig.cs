@@ -26,8 +26,15 @@ public sealed record PluginConfig
     public IReadOnlyDictionary<string, string> Namespaces { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
-    /// JSON <c>connmark</c>: save the mark to conntrack and restore it on replies. Default false.
-    /// Not implemented yet, so the parser rejects <c>true</c> (code 2) rather than ignoring it.
+    /// JSON <c>marks.&lt;name&gt;.route</c>: mark name → the policy routing the plugin keeps for it
+    /// (<see cref="Routing.RouteSpec"/>). Default empty. Every key is a key of <see cref="Marks"/>;
+    /// marks that share a table route it the same way.
+    /// </summary>
+    public IReadOnlyDictionary<string, Routing.RouteSpec> Routes { get; init; } = new Dictionary<string, Routing.RouteSpec>();
+
+    /// <summary>
+    /// JSON <c>connmark</c>: save the mark to conntrack and restore it on replies. Default false. When
+    /// true, every <see cref="MarkSpec"/> in <see cref="Marks"/> has <see cref="MarkSpec.Connmark"/> set.
     /// </summary>
     public bool Connmark { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Fwmark.Core.Routing;
 
 namespace Fwmark.Core.Config;
 
@@ -7,7 +8,7 @@ namespace Fwmark.Core.Config;
 /// Turns the plugin object of a conflist into a <see cref="PluginConfig"/> (product.md "Configuration").
 /// Unknown keys are ignored because runtimes add their own; a known key with a wrong type or value is a
 /// problem naming its JSON path and the value. All problems are collected and thrown together as one
-/// <see cref="Cni.CniException"/>: code 7, or code 2 when the only problems are settings not supported yet.
+/// <see cref="Cni.CniException"/> with code 7.
 /// A JSON null in an optional key means "not set".
 /// </summary>
 public static class PluginConfigParser
@@ -17,17 +18,22 @@ public static class PluginConfigParser
     public static PluginConfig Parse(JsonObject plugin)
     {
         var problems = new ConfigProblems();
-        var marks = ParseMarks(plugin, problems);
+        var routes = new Dictionary<string, RouteSpec>(StringComparer.Ordinal);
+        var marks = ParseMarks(plugin, routes, problems);
+        RouteSpecParser.CheckSharedTables(routes, problems);
         var names = MarkNames(plugin);
-        var config = new PluginConfig
-        {
-            Marks = marks,
-            DefaultMark = ParseDefaultMark(plugin["defaultMark"], names, problems),
-            Namespaces = ParseNamespaces(plugin["namespaces"], names, problems),
-            Connmark = ParseConnmark(plugin["connmark"], problems),
-        };
+        var defaultMark = ParseDefaultMark(plugin["defaultMark"], names, problems);
+        var namespaces = ParseNamespaces(plugin["namespaces"], names, problems);
+        var connmark = ParseConnmark(plugin["connmark"], problems);
         problems.ThrowIfAny();
-        return config;
+        return new PluginConfig
+        {
+            Marks = connmark ? marks.ToDictionary(m => m.Key, m => m.Value with { Connmark = true }, StringComparer.Ordinal) : marks,
+            Routes = routes,
+            DefaultMark = defaultMark,
+            Namespaces = namespaces,
+            Connmark = connmark,
+        };
     }
 
     /// <summary>Mark names are what users type in annotations and CNI_ARGS, so keep them to a safe alphabet.</summary>
@@ -41,7 +47,7 @@ public static class PluginConfigParser
         return sorted.Count == 0 ? "(none)" : string.Join(", ", sorted);
     }
 
-    private static Dictionary<string, MarkSpec> ParseMarks(JsonObject plugin, ConfigProblems problems)
+    private static Dictionary<string, MarkSpec> ParseMarks(JsonObject plugin, Dictionary<string, RouteSpec> routes, ConfigProblems problems)
     {
         var marks = new Dictionary<string, MarkSpec>(StringComparer.Ordinal);
         if (!plugin.TryGetPropertyValue("marks", out var node))
@@ -69,27 +75,26 @@ public static class PluginConfigParser
                 problems.Invalid(path, $"{ConfigJson.Quote(name)} is not a valid mark name (expected 1-{MaxNameLength} characters of A-Z a-z 0-9 . _ -)");
             }
 
-            if (ParseMark(name, path, entry, problems) is { } spec && IsValidName(name))
+            var (spec, route) = ParseMark(name, path, entry, problems);
+            if (spec is not null && IsValidName(name))
             {
                 marks[name] = spec;
+                if (route is not null)
+                {
+                    routes[name] = route;
+                }
             }
         }
 
         return marks;
     }
 
-    private static MarkSpec? ParseMark(string name, string path, JsonNode? node, ConfigProblems problems)
+    private static (MarkSpec? Mark, RouteSpec? Route) ParseMark(string name, string path, JsonNode? node, ConfigProblems problems)
     {
         if (node is not JsonObject entry)
         {
             problems.Invalid(path, $"{ConfigJson.Render(node)} is not an object (expected {{\"mark\": ..., \"mask\": ...}})");
-            return null;
-        }
-
-        if (entry["route"] is { } route)
-        {
-            problems.Unsupported(ConfigJson.Member(path, "route"),
-                $"{ConfigJson.Render(route)} is not supported yet (this version cannot program policy routing; set up ip rule/ip route for this mark out of band)");
+            return (null, null);
         }
 
         uint? value = null;
@@ -115,19 +120,21 @@ public static class PluginConfigParser
             }
         }
 
+        // After the mark's own problems, before the early returns: route problems are always reported.
+        var route = RouteSpecParser.Parse(ConfigJson.Member(path, "route"), entry["route"], value, problems);
         if (value is not { } v || mask is not { } m)
         {
-            return null;
+            return (null, null);
         }
 
         if ((v & ~m) != 0)
         {
             // Bits outside the mask would be silently dropped by the kernel: say which ones.
             problems.Invalid(markPath, $"{ConfigJson.Render(markNode)} has bits outside the mask (0x{v:x} & ~0x{m:x} = 0x{v & ~m:x})");
-            return null;
+            return (null, null);
         }
 
-        return new MarkSpec(name, v, m);
+        return (new MarkSpec(name, v, m), route);
     }
 
     private static uint? ReadNumber(string path, JsonNode? node, ConfigProblems problems)
@@ -207,8 +214,7 @@ public static class PluginConfigParser
             case null or JsonValueKind.False:
                 return false;
             case JsonValueKind.True:
-                problems.Unsupported("connmark", "true is not supported yet (this version cannot save/restore the mark via conntrack)");
-                return false;
+                return true;
             default:
                 problems.Invalid("connmark", $"{ConfigJson.Render(node)} is not a boolean (expected true or false)");
                 return false;

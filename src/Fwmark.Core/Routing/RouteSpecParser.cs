@@ -42,7 +42,7 @@ internal static class RouteSpecParser
         if (markValue == 0)
         {
             // fwmark 0/M selects every packet whose M bits are clear: all of the node's unmarked traffic.
-            problems.Invalid(path, "is not allowed on a mark with value 0 (its rules would match every packet that was never marked)");
+            problems.Invalid(path, "not allowed on a mark whose value is 0 (its rules, fwmark 0/mask, would match every packet that was never marked)");
             valid = false;
         }
 

@@ -29,7 +29,10 @@ public static class Errno
     public const int EOPNOTSUPP = 95;
     public const int EAFNOSUPPORT = 97;
     public const int ENOBUFS = 105;
+    public const int ENETDOWN = 100;
+    public const int ENETUNREACH = 101;
     public const int ETIMEDOUT = 110;
+    public const int EHOSTUNREACH = 113;
 
     /// <summary>"EEXIST" for 17; "errno 123" for numbers without a name here.</summary>
     public static string Name(int errno) => errno switch
@@ -55,7 +58,10 @@ public static class Errno
         EOPNOTSUPP => "EOPNOTSUPP",
         EAFNOSUPPORT => "EAFNOSUPPORT",
         ENOBUFS => "ENOBUFS",
+        ENETDOWN => "ENETDOWN",
+        ENETUNREACH => "ENETUNREACH",
         ETIMEDOUT => "ETIMEDOUT",
+        EHOSTUNREACH => "EHOSTUNREACH",
         _ => $"errno {errno}",
     };
 

@@ -75,6 +75,16 @@ internal sealed record CtLoad(uint Key, uint Dreg) : NftExpression("ct")
     }
 }
 
+/// <summary>[ ct set KEY with reg SREG ]: a ct expression with a source register writes the key.</summary>
+internal sealed record CtSet(uint Key, uint Sreg) : NftExpression("ct")
+{
+    protected override void WriteData(ref NetlinkWriter writer)
+    {
+        writer.WriteBigEndianU32(CtAttr.Key, Key);
+        writer.WriteBigEndianU32(CtAttr.Sreg, Sreg);
+    }
+}
+
 /// <summary>[ cmp eq reg SREG DATA ].</summary>
 internal sealed record CmpEq(uint Sreg, byte[] Data) : NftExpression("cmp")
 {

@@ -61,6 +61,8 @@ internal static class CtAttr
 {
     public const ushort Dreg = 1;
     public const ushort Key = 2;
+    public const ushort Sreg = 4;
 
     public const uint KeyDirection = 1;
+    public const uint KeyMark = 3;
 }

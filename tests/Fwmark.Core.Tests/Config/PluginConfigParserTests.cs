@@ -248,43 +248,51 @@ public class PluginConfigParserTests
     }
 
     [Fact]
-    public void Rejects_route_as_not_supported_yet()
+    public void Parses_a_route_into_Routes_keyed_by_mark_name()
     {
-        var e = Fails("""{"marks": {"vpn": {"mark": 16}, "gw2": {"mark": "0x888", "route": {"table": 2184}}}}""");
+        var config = Parse("""{"marks": {"vpn": {"mark": 16}, "gw2": {"mark": "0x888", "route": {"table": 2184, "gateway": "192.0.2.1"}}}}""");
 
-        Assert.Equal(CniErrorCodes.UnsupportedField, e.Code);
-        const string problem = """marks.gw2.route: {"table":2184} is not supported yet (this version cannot program policy routing; set up ip rule/ip route for this mark out of band)""";
-        Assert.Equal($"unsupported fwmark config: {problem}", e.Message);
-        Assert.Equal(problem, e.Details);
+        var route = Assert.Single(config.Routes);
+        Assert.Equal("gw2", route.Key);
+        Assert.Equal(2184u, route.Value.Table);
+        Assert.Equal(System.Net.IPAddress.Parse("192.0.2.1"), route.Value.Gateway4);
     }
 
     [Fact]
-    public void Rejects_connmark_true_as_not_supported_yet()
+    public void Route_problems_carry_the_mark_path()
     {
-        var e = Fails("""{"marks": {"vpn": {"mark": 16}}, "connmark": true}""");
+        var e = Fails("""{"marks": {"gw2": {"mark": 1, "route": {"table": 254}}}}""");
 
-        Assert.Equal(CniErrorCodes.UnsupportedField, e.Code);
-        Assert.Equal("unsupported fwmark config: connmark: true is not supported yet (this version cannot save/restore the mark via conntrack)", e.Message);
+        Assert.Equal("invalid fwmark config: marks.gw2.route.table: 254 is the main table (expected 1..4294967295 except 253 (default), 254 (main) and 255 (local))", e.Message);
+    }
+
+    [Fact]
+    public void Connmark_true_is_set_on_every_mark_and_names_its_own_chain()
+    {
+        var config = Parse("""{"marks": {"vpn": {"mark": 16, "mask": 16}}, "connmark": true}""");
+
+        Assert.True(config.Connmark);
+        Assert.True(config.Marks["vpn"].Connmark);
+        Assert.Equal("mark-00000010-00000010-connmark", config.Marks["vpn"].ChainName);
     }
 
     [Fact]
     public void Cuts_long_values_in_messages()
     {
-        var e = Fails("""{"marks": {"gw2": {"mark": 1, "route": {"table": 2184, "gateway": ["192.0.2.1", "2001:db8::1"], "device": "eth1"}}}}""");
+        var e = Fails("""{"marks": {"gw2": {"mark": 1, "route": ["192.0.2.1", "2001:db8::1", "a long list that is not an object"]}}}""");
 
-        Assert.StartsWith("""unsupported fwmark config: marks.gw2.route: {"table":2184,"gateway":["192.0.2.1","2001:db8::1"],"devi... is not supported yet""", e.Message);
+        Assert.Equal("""invalid fwmark config: marks.gw2.route: ["192.0.2.1","2001:db8::1","a long list that is not an ob... is not an object (expected {"table": ..., "gateway": ..., "device": ...})""", e.Message);
     }
 
     [Fact]
-    public void Invalid_values_win_over_unsupported_ones_and_both_are_listed()
+    public void Route_and_top_level_problems_are_reported_together()
     {
-        var e = Fails("""{"marks": {"gw2": {"mark": 1, "route": {}}}, "connmark": 2}""");
+        var e = Fails("""{"marks": {"gw2": {"mark": 1, "route": {"table": 254}}}, "connmark": 2}""");
 
         Assert.Equal(CniErrorCodes.InvalidNetworkConfig, e.Code);
-        Assert.Equal("invalid fwmark config: connmark: 2 is not a boolean (expected true or false) (and 1 more problem)", e.Message);
         Assert.Equal(
-            "connmark: 2 is not a boolean (expected true or false)\n" +
-            "marks.gw2.route: {} is not supported yet (this version cannot program policy routing; set up ip rule/ip route for this mark out of band)",
+            "marks.gw2.route.table: 254 is the main table (expected 1..4294967295 except 253 (default), 254 (main) and 255 (local))\n" +
+            "connmark: 2 is not a boolean (expected true or false)",
             e.Details);
     }
 }
