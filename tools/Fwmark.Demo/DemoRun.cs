@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using Fwmark.Testbed;
 using Fwmark.Testbed.Cni;
 using Fwmark.Testbed.Nftables;
@@ -17,12 +18,18 @@ internal sealed class DemoRun(DemoOptions options, TextWriter output)
         using var bed = NodeTestbed.Create(options.RunId);
         Say($"node {bed.Node}: uplinks to the main gateway ({Addresses.MainGwOuterV4}) and the VPN gateway ({Addresses.VpnGwOuterV4}),");
         Say($"server {Addresses.ServerV4} / {Addresses.ServerV6} in {bed.Inet}");
-        bed.EnableVpnPolicyRouting();
-        Say("policy routing on the node: fwmark 0x10/0x10 -> table 100 -> default via the VPN gateway");
 
+        // No ip rule typed by hand: the plugin makes the node's policy routing from "route" on the first ADD.
+        var fwmark = FwmarkPluginConfig.Vpn();
+        fwmark["marks"]!["vpn"]!["route"] = new JsonObject
+        {
+            ["table"] = 100,
+            ["gateway"] = new JsonArray(Addresses.VpnGwInnerV4.ToString(), Addresses.VpnGwInnerV6.ToString()),
+            ["device"] = bed.NodeVpnLink,
+        };
         var binDir = CniBinDir.Create(bed, options.FwmarkPath);
-        var network = PodNetwork.Create(bed, binDir, "demo", 0, FwmarkPluginConfig.Vpn());
-        Say("chain: bridge (host-local, dual-stack) -> fwmark {\"marks\": {\"vpn\": {\"mark\": 16, \"mask\": 16}}}");
+        var network = PodNetwork.Create(bed, binDir, "demo", 0, fwmark);
+        Say($"chain: bridge (host-local, dual-stack) -> fwmark {fwmark.ToJsonString()}");
         Say("");
 
         var pods = new[]
@@ -52,6 +59,9 @@ internal sealed class DemoRun(DemoOptions options, TextWriter output)
         }
 
         Say("");
+        Say($"policy routing the plugin made (ip rule; ip route show table 100, in {bed.Node}):");
+        output.Write(bed.Node.Run("ip", "rule").Stdout);
+        output.Write(bed.Node.Run("ip", "route", "show", "table", "100").Stdout);
         Say($"nft list table inet fwmark (in {bed.Node}):");
         output.Write(FwmarkRuleset.TableText(bed.Node));
 
