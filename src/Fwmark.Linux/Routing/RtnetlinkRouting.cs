@@ -1,6 +1,7 @@
 using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Routing;
+using Fwmark.Linux.Locking;
 using Fwmark.Linux.Netlink;
 
 namespace Fwmark.Linux.Routing;
@@ -16,10 +17,12 @@ namespace Fwmark.Linux.Routing;
 /// objects with that protocol: routes the config no longer wants (a dropped gateway, failClosed
 /// turned off) and, after a change of priority or table, this mark's old rules.
 ///
-/// Races: there is no lock. Every request is idempotent on its own (exclusive create with EEXIST
-/// meaning "there", replace for the real default route, delete with "absent" meaning done), so two
-/// invocations ensuring the same config converge. Different configs for one table are a config
-/// error the parser reports within one conflist; across conflists the last writer wins.
+/// Races: Ensure holds the same flock as the nftables writes (<see cref="NftDataplane.DefaultLockPath"/>).
+/// Each request is idempotent on its own, but Ensure also withdraws this mark's stale rules after a
+/// change of priority or table: two unlocked ADDs of networks that route one mark differently could
+/// each withdraw the other's fresh rules and leave the mark with no rule at all (a leak to main).
+/// Under the lock the last writer wins cleanly; the parser rejects such conflicts within one
+/// conflist. Verify only reads and takes no lock.
 ///
 /// Cost when everything is there: one interface lookup (when a device is configured) plus one
 /// datagram carrying every request, answered by EEXIST/replace-in-place/ESRCH; no dump.
@@ -33,12 +36,22 @@ public sealed class RtnetlinkRouting : IRouting
     public const byte Protocol = 243;
 
     private readonly string? _netnsPath;
+    private readonly string _lockPath;
+    private readonly TimeSpan _lockTimeout;
 
     /// <param name="netnsPath">Network namespace to program (tests); null = the current one (production).</param>
-    public RtnetlinkRouting(string? netnsPath = null) => _netnsPath = netnsPath;
+    /// <param name="lockPath">Lock shared with the nftables writes; default <see cref="NftDataplane.DefaultLockPath"/>.</param>
+    /// <param name="lockTimeout">How long to wait for the lock; default <see cref="NftDataplane.DefaultLockTimeout"/>.</param>
+    public RtnetlinkRouting(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null)
+    {
+        _netnsPath = netnsPath;
+        _lockPath = lockPath ?? NftDataplane.DefaultLockPath;
+        _lockTimeout = lockTimeout ?? NftDataplane.DefaultLockTimeout;
+    }
 
+    // The lock is released before the caller's Install takes it again: flock on a second fd would deadlock.
     public IReadOnlyList<string> Ensure(MarkSpec mark, RouteSpec route) =>
-        Run($"ensure policy routing of mark {mark.Name}", client => Ensure(client, mark, route));
+        Run($"ensure policy routing of mark {mark.Name}", client => Ensure(client, mark, route), locked: true);
 
     public IReadOnlyList<string> Verify(MarkSpec mark, RouteSpec route) =>
         Run($"verify policy routing of mark {mark.Name}", client => RoutingVerifier.Verify(client, PolicyRoutingPlan.For(mark, route), route));
@@ -161,23 +174,22 @@ public sealed class RtnetlinkRouting : IRouting
         return answer.Message is null ? text : $"{text}; kernel: {answer.Message}";
     }
 
-    private T Run<T>(string what, Func<RtnlClient, T> action)
+    private T Run<T>(string what, Func<RtnlClient, T> action, bool locked = false)
     {
+        FileLock? held = null;
         try
         {
+            held = locked ? FileLock.Acquire(_lockPath, _lockTimeout) : null;
             using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_ROUTE, _netnsPath);
             return action(new RtnlClient(socket, Protocol));
         }
         catch (Exception e) when (e is not CniException)
         {
-            throw e switch
-            {
-                NetlinkException n => new CniException(CniErrorCodes.IoFailure, $"failed to {what}: {n.Message}", n.Details),
-                NetlinkFormatException f => new CniException(CniErrorCodes.IoFailure, $"failed to {what}: malformed netlink reply: {f.Message}"),
-                // Namespace failures already read "failed to ...".
-                IOException or UnauthorizedAccessException => new CniException(CniErrorCodes.IoFailure, e.Message, $"while trying to {what}"),
-                _ => new CniException(CniErrorCodes.Internal, $"failed to {what}: {e.Message}", e.ToString()),
-            };
+            throw LinuxErrors.ToCni(what, e);
+        }
+        finally
+        {
+            held?.Dispose();
         }
     }
 }
