@@ -90,8 +90,8 @@ internal static class CniConfigDecoder
             CniVersion = version,
             NetworkName = name,
             Config = config,
-            PrevResult = ReadPrevResult(config, version),
-            RuntimeConfig = ReadRuntimeConfig(config),
+            PrevResult = ReadPrevResult(config, version, lenient: command == CniCommand.Del),
+            RuntimeConfig = ReadRuntimeConfig(config, lenient: command == CniCommand.Del),
             ValidAttachments = command == CniCommand.Gc ? ReadAttachments(config) : null,
         };
     }
@@ -115,7 +115,11 @@ internal static class CniConfigDecoder
             : name;
     }
 
-    private static CniResult? ReadPrevResult(JsonObject config, string version)
+    /// <param name="lenient">
+    /// DEL: an unreadable prevResult is treated as absent. DEL works without one (the plugin finds its
+    /// objects by owner), and a failing DEL blocks the teardown of the whole chain (containerd#12130).
+    /// </param>
+    private static CniResult? ReadPrevResult(JsonObject config, string version, bool lenient)
     {
         var node = config["prevResult"];
         if (node is null)
@@ -127,16 +131,21 @@ internal static class CniConfigDecoder
         {
             return CniResult.Parse(node, version);
         }
+        catch (FormatException) when (lenient)
+        {
+            return null;
+        }
         catch (FormatException e)
         {
             throw DecodeFailure($"prevResult: {e.Message}");
         }
     }
 
-    private static JsonObject? ReadRuntimeConfig(JsonObject config) => config["runtimeConfig"] switch
+    private static JsonObject? ReadRuntimeConfig(JsonObject config, bool lenient) => config["runtimeConfig"] switch
     {
         null => null,
         JsonObject runtimeConfig => runtimeConfig,
+        _ when lenient => null,
         var other => throw DecodeFailure($"runtimeConfig: must be an object, got {CniJson.KindOf(other)}"),
     };
 

@@ -35,13 +35,14 @@ public sealed partial class CniResult
 
     /// <summary>
     /// The addresses that belong to the container interface <paramref name="ifName"/>: IPs whose
-    /// "interface" index points at an interface of that name, or every IP when no IP names an interface.
+    /// "interface" index points at an interface of that name, and IPs that name no interface at all.
     /// </summary>
     public IReadOnlyList<IPAddress> AddressesOf(string ifName)
     {
-        var anyIndexed = Ips.Any(ip => ip.InterfaceIndex is not null);
+        // An IP that names no interface could be the container's: count it in. Marking an address too
+        // many is harmless; leaving one of the pod's addresses unmarked would leak its traffic.
         return Ips
-            .Where(ip => !anyIndexed || (ip.InterfaceIndex is { } index && index < Interfaces.Count && Interfaces[index].Name == ifName))
+            .Where(ip => ip.InterfaceIndex is not { } index || (index < Interfaces.Count && Interfaces[index].Name == ifName))
             .Select(ip => ip.Address)
             .Distinct()
             .ToList();

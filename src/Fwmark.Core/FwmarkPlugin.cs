@@ -31,8 +31,11 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
         var addresses = prevResult.AddressesOf(request.IfName);
         if (addresses.Count == 0)
         {
-            Log(request, $"{Describe(selection)} selected but prevResult has no address on {request.IfName}, nothing installed");
-            return;
+            // Fail closed: whatever address the pod ends up using (SLAAC, DHCP inside the pod) would
+            // leave unmarked, and a pod that asked for the VPN must not start without it.
+            throw new CniException(CniErrorCodes.InvalidNetworkConfig,
+                $"failed to mark attachment {request.ContainerId}/{request.IfName}: {Describe(selection)} selected but prevResult has no IP address on {request.IfName}",
+                "the main plugin assigned no address to this interface, so nothing could be marked; refusing to start the pod unsteered");
         }
 
         if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
@@ -107,14 +110,16 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
         {
             dataplane.Probe();
         }
-        catch (CniException)
+        catch (CniException e) when (e.Code is CniErrorCodes.PluginNotAvailable or CniErrorCodes.PluginNotAvailableDegraded)
         {
             throw;
         }
         catch (Exception e)
         {
-            // Only "cannot program the kernel at all" may fail STATUS: it turns the node NotReady.
-            throw new CniException(CniErrorCodes.PluginNotAvailable, $"failed to probe dataplane: {e.Message}", Chain(e));
+            // Only "cannot program the kernel at all" may fail STATUS (it turns the node NotReady), and
+            // the spec allows only 50/51 there: whatever the dataplane said becomes 50, its text kept.
+            var details = e is CniException { Details: { } inner } ? $"{inner}\n{Chain(e)}" : Chain(e);
+            throw new CniException(CniErrorCodes.PluginNotAvailable, $"failed to probe dataplane: {e.Message}", details);
         }
 
         log.WriteLine($"fwmark: STATUS {request.NetworkName}: dataplane available");
@@ -122,7 +127,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
 
     private static CniResult RequirePrevResult(CniRequest request) =>
         request.PrevResult ?? throw new CniException(CniErrorCodes.InvalidNetworkConfig,
-            $"must be called as a chained plugin: {request.Command.ToString().ToUpperInvariant()} needs prevResult");
+            $"must be called as a chained plugin: {CniEnvironment.VerbOf(request.Command)} needs prevResult");
 
     /// <summary>
     /// The addresses DEL can look up directly, or null to have the dataplane scan for the owner's tag:
@@ -153,6 +158,6 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     private void Log(CniRequest request, string decision)
     {
         var id = request.ContainerId.Length > 12 ? request.ContainerId[..12] : request.ContainerId;
-        log.WriteLine($"fwmark: {request.Command.ToString().ToUpperInvariant()} {request.NetworkName}/{id}/{request.IfName}: {decision}");
+        log.WriteLine($"fwmark: {CniEnvironment.VerbOf(request.Command)} {request.NetworkName}/{id}/{request.IfName}: {decision}");
     }
 }

@@ -36,9 +36,10 @@ public class CniResultTests
                     {"address":"203.0.113.1/24","interface":9}]}
             """);
 
-        Assert.Equal([IPAddress.Parse("10.0.0.5"), IPAddress.Parse("2001:db8::5")], result.AddressesOf("eth0"));
-        Assert.Equal([IPAddress.Parse("192.0.2.9")], result.AddressesOf("net1"));
-        Assert.Empty(result.AddressesOf("eth9"));
+        // 198.51.100.1 names no interface, so it counts for each (fail closed); index 9 names none that exists.
+        Assert.Equal([IPAddress.Parse("10.0.0.5"), IPAddress.Parse("2001:db8::5"), IPAddress.Parse("198.51.100.1")], result.AddressesOf("eth0"));
+        Assert.Equal([IPAddress.Parse("192.0.2.9"), IPAddress.Parse("198.51.100.1")], result.AddressesOf("net1"));
+        Assert.Equal([IPAddress.Parse("198.51.100.1")], result.AddressesOf("eth9"));
     }
 
     [Fact]
@@ -57,6 +58,15 @@ public class CniResultTests
     public void An_empty_result_has_no_addresses()
     {
         Assert.Empty(Parse("{}").AddressesOf("eth0"));
+    }
+
+    [Fact]
+    public void An_ip_without_an_interface_index_counts_for_every_interface_even_beside_indexed_ones()
+    {
+        var result = Parse("""{"interfaces":[{"name":"eth0"},{"name":"net1"}],"ips":[{"address":"10.0.0.5/24","interface":0},{"address":"192.0.2.9/24","interface":1},{"address":"2001:db8::5/64"}]}""");
+
+        Assert.Equal([IPAddress.Parse("10.0.0.5"), IPAddress.Parse("2001:db8::5")], result.AddressesOf("eth0"));
+        Assert.Equal([IPAddress.Parse("192.0.2.9"), IPAddress.Parse("2001:db8::5")], result.AddressesOf("net1"));
     }
 
     [Theory]

@@ -194,6 +194,23 @@ public class StdinDecodeTests
         Assert.Null(outcome.Plugin.Single(CniCommand.Del).RuntimeConfig);
     }
 
+    [Theory]
+    [InlineData("""{"cniVersion":"0.2.0","ip4":{"ip":"10.1.0.2/24"}}""")]
+    [InlineData("""{"ips":[{"address":"10.1.0.2"}]}""")]
+    [InlineData("\"text\"")]
+    public void Del_treats_an_unreadable_prev_result_as_absent_so_teardown_never_blocks(string prevResult)
+    {
+        var config = Invocation.Config("1.0.0", Fixtures.Node(prevResult));
+        config["runtimeConfig"] = new JsonArray();
+
+        var outcome = Invocation.Run(Invocation.Env("DEL"), config);
+
+        Assert.Equal(0, outcome.ExitCode);
+        var request = outcome.Plugin.Single(CniCommand.Del);
+        Assert.Null(request.PrevResult);
+        Assert.Null(request.RuntimeConfig);
+    }
+
     [Fact]
     public void Runtime_config_that_is_not_an_object_is_code_6()
     {

@@ -84,12 +84,14 @@ public class FwmarkPluginTests
     }
 
     [Fact]
-    public void Add_without_addresses_on_the_interface_installs_nothing()
+    public void Add_with_a_mark_selected_but_no_address_on_the_interface_fails_closed()
     {
-        Plugin().Add(Requests.Make(CniCommand.Add, runtimeConfig: VpnAnnotation, prevResult: PrevResult()));
+        var e = Assert.Throws<CniException>(() =>
+            Plugin().Add(Requests.Make(CniCommand.Add, runtimeConfig: VpnAnnotation, prevResult: PrevResult())));
 
+        Assert.Equal(CniErrorCodes.InvalidNetworkConfig, e.Code);
+        Assert.Equal($"failed to mark attachment {Requests.Container}/eth0: vpn (0x10/0x10) from annotation cni.fwmark.net/name selected but prevResult has no IP address on eth0", e.Message);
         Assert.Empty(_dataplane.Calls);
-        Assert.Contains("prevResult has no address on eth0, nothing installed", _log.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -284,7 +286,7 @@ public class FwmarkPluginTests
     }
 
     [Fact]
-    public void Status_lets_a_cni_error_from_the_probe_through_unchanged()
+    public void Status_lets_a_status_error_from_the_probe_through_unchanged()
     {
         var failure = new CniException(CniErrorCodes.PluginNotAvailableDegraded, "failed to open netlink socket: EPERM");
         _dataplane.ProbeFailure = failure;
@@ -292,6 +294,19 @@ public class FwmarkPluginTests
         var e = Assert.Throws<CniException>(() => Plugin().Status(Requests.Make(CniCommand.Status)));
 
         Assert.Same(failure, e);
+    }
+
+    [Fact]
+    public void Status_turns_any_other_cni_error_into_plugin_not_available()
+    {
+        // What NftDataplane.Probe really throws without CAP_NET_ADMIN: code 5, which STATUS may not return.
+        _dataplane.ProbeFailure = new CniException(CniErrorCodes.IoFailure, "failed to read nftables generation: Operation not permitted", "EPERM (1)");
+
+        var e = Assert.Throws<CniException>(() => Plugin().Status(Requests.Make(CniCommand.Status)));
+
+        Assert.Equal(CniErrorCodes.PluginNotAvailable, e.Code);
+        Assert.Equal("failed to probe dataplane: failed to read nftables generation: Operation not permitted", e.Message);
+        Assert.StartsWith("EPERM (1)\n", e.Details, StringComparison.Ordinal);
     }
 
     private static readonly IEqualityComparer<Removed> RemovedEquals = EqualityComparer<Removed>.Create(
