@@ -21,10 +21,17 @@ public static class PluginConfigParser
         var routes = new Dictionary<string, RouteSpec>(StringComparer.Ordinal);
         var marks = ParseMarks(plugin, routes, problems);
         RouteSpecParser.CheckSharedTables(routes, problems);
+        RouteSpecParser.CheckOverlappingSelectors(marks, routes, problems);
         var names = MarkNames(plugin);
         var defaultMark = ParseDefaultMark(plugin["defaultMark"], names, problems);
         var namespaces = ParseNamespaces(plugin["namespaces"], names, problems);
         var connmark = ParseConnmark(plugin["connmark"], problems);
+        foreach (var zero in connmark ? marks.Values.Where(m => m.Value == 0) : [])
+        {
+            // Its restore rule (ct mark & M == 0) would match nearly every reply on the node.
+            problems.Invalid("connmark", $"true is not allowed with mark {ConfigJson.Quote(zero.Name)}, whose value is 0 (restoring it would rewrite the mask bits of almost every reply on the node)");
+        }
+
         problems.ThrowIfAny();
         return new PluginConfig
         {

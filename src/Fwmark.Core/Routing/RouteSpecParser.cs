@@ -86,12 +86,37 @@ internal static class RouteSpecParser
             var (firstName, first) = group.First();
             foreach (var (name, route) in group.Skip(1))
             {
-                if (route.Gateway4 != first.Gateway4 || route.Gateway6 != first.Gateway6
+                // Equals, not !=: IPAddress has no operator overload, so != would compare references.
+                if (!Equals(route.Gateway4, first.Gateway4) || !Equals(route.Gateway6, first.Gateway6)
                     || route.Device != first.Device || route.FailClosed != first.FailClosed)
                 {
                     problems.Invalid(
                         ConfigJson.Member(ConfigJson.Member(ConfigJson.Member("marks", name), "route"), "table"),
                         $"{route.Table} is also the table of mark {ConfigJson.Quote(firstName)}, which routes it differently (marks sharing a table need the same gateway, device and failClosed)");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Two routed marks whose selectors can match the same packet (<c>(v1 ^ v2) &amp; m1 &amp; m2 == 0</c>)
+    /// must route identically: otherwise the first matching rule decides, so one mark's pods leave
+    /// through the other's table, and each ADD would withdraw the other mark's rules.
+    /// </summary>
+    public static void CheckOverlappingSelectors(
+        IReadOnlyDictionary<string, MarkSpec> marks, IReadOnlyDictionary<string, RouteSpec> routes, ConfigProblems problems)
+    {
+        var routed = routes.OrderBy(r => r.Key, StringComparer.Ordinal).Where(r => marks.ContainsKey(r.Key)).ToList();
+        for (var i = 0; i < routed.Count; i++)
+        {
+            for (var j = i + 1; j < routed.Count; j++)
+            {
+                var (a, b) = (marks[routed[i].Key], marks[routed[j].Key]);
+                if (((a.Value ^ b.Value) & a.Mask & b.Mask) == 0 && routed[i].Value != routed[j].Value)
+                {
+                    problems.Invalid(
+                        ConfigJson.Member(ConfigJson.Member("marks", b.Name), "route"),
+                        $"mark 0x{b.Value:x}/0x{b.Mask:x} can match the same packets as mark {ConfigJson.Quote(a.Name)} (0x{a.Value:x}/0x{a.Mask:x}), which routes differently (give them bits that differ inside both masks, or the same route)");
                 }
             }
         }
