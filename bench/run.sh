@@ -47,6 +47,11 @@ trap 'exit 143' TERM
 ip netns add "$ns"
 created=1
 ip netns exec "$ns" ip link set lo up
+# A stand-in VPN device, for --route-device vpn0: a route through it can be installed like a real tunnel's.
+ip -n "$ns" link add vpn0 type veth peer name vpn0-peer
+ip -n "$ns" addr add 192.0.2.10/24 dev vpn0
+ip -n "$ns" link set vpn0 up
+ip -n "$ns" link set vpn0-peer up
 echo "run.sh: benchmarking $plugin in netns $ns" >&2
 
 # The plugin never enters CNI_NETNS; pointing it at the node netns keeps it an existing, harmless path.

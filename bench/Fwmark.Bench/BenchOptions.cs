@@ -24,6 +24,12 @@ internal sealed record BenchOptions
     /// <summary>Value of <c>CNI_NETNS</c> and of the prevResult sandbox. The plugin must not need to enter it.</summary>
     public string CniNetns { get; init; } = "/var/run/netns/fwmark-bench-pod";
 
+    /// <summary>
+    /// When set, the "vpn" mark gets a <c>route</c> through this device (table 2184, gateway 192.0.2.1), so
+    /// every ADD also ensures the node's policy routing. run.sh creates such a device ("vpn0"). Default none.
+    /// </summary>
+    public string? RouteDevice { get; init; }
+
     /// <summary>When set, the results are also written here as JSON.</summary>
     public string? Out { get; init; }
 }

@@ -7,7 +7,8 @@ internal static class BenchOptionsParser
 {
     public const string Usage = """
         usage: Fwmark.Bench --plugin PATH --hello PATH [--counts 0,1000,10000] [--iterations 300]
-                            [--warmup 5] [--populate-jobs 1] [--cni-netns PATH] [--out results.json]
+                            [--warmup 5] [--populate-jobs 1] [--cni-netns PATH] [--route-device DEV]
+                            [--out results.json]
         Must run inside a network namespace that is not the host's (see bench/run.sh).
         """;
 
@@ -56,6 +57,7 @@ internal static class BenchOptionsParser
             Warmup = Number("warmup", 5, 0),
             PopulateJobs = Number("populate-jobs", 1, 1),
             CniNetns = Text("cni-netns", "/var/run/netns/fwmark-bench-pod"),
+            RouteDevice = values.Remove("route-device", out var device) ? device : null,
             Out = values.Remove("out", out var outPath) ? outPath : null,
         };
 

@@ -14,7 +14,7 @@ internal enum CniVerb
 /// Builds the environment and stdin a runtime hands a chained fwmark plugin (cniVersion 1.0.0, a pod
 /// annotation selecting the "vpn" mark) and execs the plugin with them.
 /// </summary>
-internal sealed class CniCall(string pluginPath, string cniNetns)
+internal sealed class CniCall(string pluginPath, string cniNetns, string? routeDevice)
 {
     /// <summary>Execs the plugin once. <paramref name="prevResult"/> null means "no prevResult key".</summary>
     public ExecResult Run(CniVerb verb, FakePod pod, JsonNode? prevResult)
@@ -49,7 +49,7 @@ internal sealed class CniCall(string pluginPath, string cniNetns)
         };
     }
 
-    private static string Stdin(JsonNode? prevResult)
+    private string Stdin(JsonNode? prevResult)
     {
         var config = new JsonObject
         {
@@ -57,7 +57,7 @@ internal sealed class CniCall(string pluginPath, string cniNetns)
             ["name"] = "bench",
             ["type"] = "fwmark",
             ["capabilities"] = new JsonObject { ["io.kubernetes.cri.pod-annotations"] = true },
-            ["marks"] = new JsonObject { ["vpn"] = new JsonObject { ["mark"] = 16, ["mask"] = 16 } },
+            ["marks"] = new JsonObject { ["vpn"] = Mark() },
             ["runtimeConfig"] = new JsonObject
             {
                 ["io.kubernetes.cri.pod-annotations"] = new JsonObject { ["cni.fwmark.net/name"] = "vpn" },
@@ -66,5 +66,13 @@ internal sealed class CniCall(string pluginPath, string cniNetns)
         if (prevResult is not null)
             config["prevResult"] = prevResult.DeepClone();
         return config.ToJsonString();
+    }
+
+    private JsonObject Mark()
+    {
+        var mark = new JsonObject { ["mark"] = 16, ["mask"] = 16 };
+        if (routeDevice is not null)
+            mark["route"] = new JsonObject { ["table"] = 2184, ["gateway"] = "192.0.2.1", ["device"] = routeDevice };
+        return mark;
     }
 }

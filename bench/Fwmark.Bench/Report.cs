@@ -11,6 +11,9 @@ internal static class Report
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"machine: {Environment.ProcessorCount} cores, kernel {Kernel()}; {options.Iterations} kept samples per row, {options.Warmup} warm-up iterations dropped per N");
+        text.AppendLine(options.RouteDevice is { } device
+            ? $"config: mark vpn 0x10/0x10 with route (table 2184 via 192.0.2.1 dev {device}): every ADD also ensures the policy routing"
+            : "config: mark vpn 0x10/0x10, no route");
         text.AppendLine();
         text.AppendLine("| op | N | samples | p50 ms | p90 ms | p99 ms | max ms |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
@@ -45,6 +48,7 @@ internal static class Report
         json.WriteString("hello", options.Hello);
         json.WriteNumber("iterations", options.Iterations);
         json.WriteNumber("warmup", options.Warmup);
+        json.WriteString("routeDevice", options.RouteDevice);
 
         json.WriteStartArray("results");
         foreach (var s in results.Summaries)
