@@ -73,4 +73,7 @@ public sealed class EchoServer
 public sealed record EchoReply(IPAddress? Observed, CommandResult Raw)
 {
     public bool Connected => Observed is not null;
+
+    /// <summary>Wall time of the whole client exec (includes ip netns exec and socat start-up).</summary>
+    public TimeSpan Elapsed { get; init; }
 }
