@@ -76,7 +76,7 @@ public sealed class Reconciler(IRouting routing, TextWriter output)
             var fixedProblems = before.Except(after, StringComparer.Ordinal).ToList();
             foreach (var problem in fixedProblems)
             {
-                output.WriteLine($"{where}: repaired: {problem}");
+                output.WriteLine($"{where}: repaired ({problem})");
             }
 
             foreach (var problem in after)
@@ -108,7 +108,8 @@ public sealed class Reconciler(IRouting routing, TextWriter output)
         }
         catch (JsonException e)
         {
-            output.WriteLine($"{path}: failed to parse: {e.Message}");
+            // .NET's text spans two lines ("... LineNumber: 0 | BytePositionInLine: 1."); one is enough here.
+            output.WriteLine($"{path}: failed to parse conflist: {e.Message.Split('\n')[0].TrimEnd()}");
             matches = false;
             return [];
         }

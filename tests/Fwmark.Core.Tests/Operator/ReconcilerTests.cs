@@ -37,7 +37,7 @@ public class ReconcilerTests
         Assert.True(outcome.NodeMatches);
         Assert.Equal(1, outcome.Repaired);
         Assert.Equal(
-            "/etc/cni/net.d/10-cbr0.conflist: mark vpn (0x10/0x10, table 2184): repaired: IPv4 rule \"pref 1001 fwmark 0x10/0x10 lookup 2184\" is missing\n",
+            "/etc/cni/net.d/10-cbr0.conflist: mark vpn (0x10/0x10, table 2184): repaired (IPv4 rule \"pref 1001 fwmark 0x10/0x10 lookup 2184\" is missing)\n",
             _output.ToString().ReplaceLineEndings("\n"));
     }
 
@@ -66,8 +66,8 @@ public class ReconcilerTests
         Assert.False(outcome.NodeMatches);
         var output = _output.ToString();
         Assert.Contains("/etc/cni/net.d/05-broken.conflist: invalid fwmark config: marks.vpn.mask: 0 is not allowed", output, StringComparison.Ordinal);
-        Assert.Contains("/etc/cni/net.d/06-garbage.conflist: failed to parse:", output, StringComparison.Ordinal);
-        Assert.Contains("/etc/cni/net.d/10-cbr0.conflist: mark vpn (0x10/0x10, table 2184): repaired:", output, StringComparison.Ordinal);
+        Assert.Contains("/etc/cni/net.d/06-garbage.conflist: failed to parse conflist: ", output, StringComparison.Ordinal);
+        Assert.Contains("/etc/cni/net.d/10-cbr0.conflist: mark vpn (0x10/0x10, table 2184): repaired (", output, StringComparison.Ordinal);
     }
 
     [Fact]
