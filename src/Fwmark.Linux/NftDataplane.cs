@@ -11,18 +11,19 @@ namespace Fwmark.Linux;
 /// <see cref="IDataplane"/> on nf_tables, spoken over netlink (no nft binary).
 ///
 /// Ownership: the plugin owns the whole `inet fwmark` table (see <see cref="FwmarkRuleset"/>).
-/// The table, the base chain, the two maps and the mark chains are shared by every network and
-/// attachment and are only ever created or repaired, never deleted (a mark chain may still be
-/// referenced by another network's elements). Each map element belongs to exactly one attachment:
-/// its comment is <see cref="AttachmentOwner.Tag"/>, and Remove/Collect delete an element only
-/// when that tag names the caller, so a pod that inherited a recycled IP keeps its element.
-/// Elements whose comment is not one of our tags are never touched.
+/// The table, the base chain, the mark chains and their address sets are shared by every network
+/// and attachment and are only ever created or repaired, never deleted (a mark chain may still be
+/// used by another network). Each set element belongs to exactly one attachment: its comment is
+/// <see cref="AttachmentOwner.Tag"/>, and Remove/Collect delete an element only when that tag
+/// names the caller, so a pod that inherited a recycled IP keeps its element. Elements whose
+/// comment is not one of our tags are never touched. An address is in at most one mark's set.
 ///
 /// Races: concurrent invocations (runtimes run ADD/DEL of different pods in parallel) are
 /// serialised by an exclusive flock held across "read the kernel, decide, commit", because each
 /// decision depends on what was read. Every mutating call is one nf_tables transaction, so a
 /// failure — or a crash mid-way — leaves the kernel exactly as before. Reads on the hot path are
-/// O(1) per address (single-element GET); only Remove-without-addresses and Collect dump maps.
+/// O(marks) per address (one single-element GET per mark set of its family, a handful), never
+/// O(pods); only Remove-without-addresses and Collect dump sets.
 /// </summary>
 public sealed class NftDataplane : IDataplane
 {
@@ -47,21 +48,34 @@ public sealed class NftDataplane : IDataplane
     public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
         Mutate($"install mark {mark.Name} for {Describe(owner)}", (client, transaction) =>
         {
-            EnsureStructure(client, transaction, mark);
+            var markChains = FwmarkRuleset.MarkChains(client.DumpSetNames(), mark.ChainName);
+            EnsureStructure(client, transaction, mark, markChains);
             foreach (var address in addresses.Distinct())
             {
-                var map = FwmarkRuleset.MapFor(address);
-                var wanted = new NftElement(map.Name, address, mark.ChainName, owner.Tag);
-                var existing = client.GetElement(map.Name, address);
-                if (existing is null)
+                var home = FwmarkRuleset.SetFor(address, mark.ChainName);
+                var keep = false;
+                foreach (var chain in markChains)
                 {
-                    transaction.Add(new AddElementOp(wanted));
-                }
-                else if (!IsOwnedBy(existing, owner) || existing.GotoChain != mark.ChainName)
-                {
+                    var set = FwmarkRuleset.SetFor(address, chain);
+                    var existing = client.GetElement(set.Name, address);
+                    if (existing is null)
+                    {
+                        continue;
+                    }
+
+                    if (set == home && IsOwnedBy(existing, owner))
+                    {
+                        keep = true;
+                        continue;
+                    }
+
                     // IP reuse (or a changed mark): the newest attachment of an address wins.
-                    transaction.Add(new DeleteElementOp(wanted));
-                    transaction.Add(new AddElementOp(wanted));
+                    transaction.Add(new DeleteElementOp(new NftElement(set.Name, address)));
+                }
+
+                if (!keep)
+                {
+                    transaction.Add(new AddElementOp(new NftElement(home.Name, address, owner.Tag)));
                 }
             }
 
@@ -71,25 +85,24 @@ public sealed class NftDataplane : IDataplane
     public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
         Mutate($"remove marks of {Describe(owner)}", (client, transaction) =>
         {
-            // With addresses: one O(1) lookup each. Without (DEL lost its prevResult): scan both maps.
+            // With addresses: one O(1) lookup per mark set of the family. Without (DEL lost its
+            // prevResult): scan every set.
+            var markChains = FwmarkRuleset.MarkChains(client.DumpSetNames());
             var found = addresses is null
-                ? FwmarkRuleset.Maps.SelectMany(map => client.DumpElements(map.Name).Select(e => (map, (NftElementInfo?)e)))
-                : addresses.Distinct().Select(Lookup);
-            foreach (var (map, element) in found)
+                ? markChains.SelectMany(FwmarkRuleset.SetsOf)
+                    .SelectMany(set => client.DumpElements(set.Name).Select(e => (set, (NftElementInfo?)e)))
+                : addresses.Distinct().SelectMany(address => markChains
+                    .Select(chain => FwmarkRuleset.SetFor(address, chain))
+                    .Select(set => (set, client.GetElement(set.Name, address))));
+            foreach (var (set, element) in found)
             {
                 if (element is not null && IsOwnedBy(element, owner))
                 {
-                    transaction.Add(new DeleteElementOp(new NftElement(map.Name, element.Key)));
+                    transaction.Add(new DeleteElementOp(new NftElement(set.Name, element.Key)));
                 }
             }
 
             return 0;
-
-            (NftVerdictMap, NftElementInfo?) Lookup(IPAddress address)
-            {
-                var map = FwmarkRuleset.MapFor(address);
-                return (map, client.GetElement(map.Name, address));
-            }
         });
 
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) =>
@@ -97,16 +110,16 @@ public sealed class NftDataplane : IDataplane
         {
             var networkKey = new AttachmentOwner(network, "", "").NetworkKey;
             var validKeys = valid.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
-            foreach (var map in FwmarkRuleset.Maps)
+            foreach (var set in FwmarkRuleset.MarkChains(client.DumpSetNames()).SelectMany(FwmarkRuleset.SetsOf))
             {
-                foreach (var element in client.DumpElements(map.Name))
+                foreach (var element in client.DumpElements(set.Name))
                 {
                     if (element.Comment is not null
                         && AttachmentOwner.TryParseTag(element.Comment, out var elementNetwork, out var key)
                         && elementNetwork == networkKey
                         && !validKeys.Contains(key))
                     {
-                        transaction.Add(new DeleteElementOp(new NftElement(map.Name, element.Key)));
+                        transaction.Add(new DeleteElementOp(new NftElement(set.Name, element.Key)));
                     }
                 }
             }
@@ -119,31 +132,40 @@ public sealed class NftDataplane : IDataplane
 
     public void Probe() => Read("program nftables", client => client.GetGeneration());
 
-    private static bool IsOwnedBy(NftElementInfo element, AttachmentOwner owner) =>
+    internal static bool IsOwnedBy(NftElementInfo element, AttachmentOwner owner) =>
         element.Comment is not null
         && AttachmentOwner.TryParseTag(element.Comment, out _, out var key)
         && key == owner.Key;
 
     /// <summary>
-    /// Queues whatever is needed to make the shared structure whole, judged from one rule dump of
-    /// our table (a handful of rules, whatever the pod count). A chain whose rules are all there,
-    /// in order, is left alone so its counters survive; otherwise it is flushed and refilled in
-    /// the same transaction. Healthy rules imply the maps exist (the kernel refuses to delete a
-    /// map a rule still uses), so a healthy table costs no writes at all.
+    /// Queues whatever is needed to make the shared structure whole, judged from one dump of set
+    /// names and one rule dump of our table (a handful of each, whatever the pod count). The
+    /// prerouting chain must hold two lookups for every mark chain in <paramref name="markChains"/>;
+    /// those chains must hold their rules. A chain whose rules are all there, in order, is left
+    /// alone so its counters survive; otherwise it is flushed and refilled in the same transaction.
+    /// Healthy prerouting rules imply the sets and mark chains exist (the kernel refuses to delete
+    /// a set or chain a rule still uses), so a healthy table costs no writes at all.
     /// </summary>
-    private static void EnsureStructure(NftClient client, NftTransaction transaction, MarkSpec mark)
+    private static void EnsureStructure(NftClient client, NftTransaction transaction, MarkSpec mark, List<string> markChains)
     {
         var rules = client.DumpRules();
         var wanted = new List<(NftChain Chain, IReadOnlyList<NftRule> Rules)>
         {
-            (FwmarkRuleset.Prerouting, FwmarkRuleset.PreroutingRules),
+            (FwmarkRuleset.Prerouting, FwmarkRuleset.PreroutingRules(markChains)),
             (FwmarkRuleset.MarkChain(mark), FwmarkRuleset.MarkRules(mark)),
         };
         if (mark.Connmark)
         {
-            // Its own base chain per (value, mask): the shared prerouting chain stays the same whatever marks exist.
+            // Its own base chain per (value, mask): the restore does not depend on which pods are marked.
             wanted.Add((ConnmarkRules.RestoreChain(mark), ConnmarkRules.RestoreRules(mark)));
         }
+
+        // The other marks' chains are goto targets of the prerouting chain: repair them too.
+        foreach (var other in markChains.Where(c => c != mark.ChainName).Select(FwmarkRuleset.ParseMarkChain).OfType<MarkSpec>())
+        {
+            wanted.Add((FwmarkRuleset.MarkChain(other), FwmarkRuleset.MarkRules(other)));
+        }
+
         var broken = wanted
             .Select(w => (w.Chain, w.Rules, Present: rules.Where(r => r.Chain == w.Chain.Name).ToList()))
             .Where(w => !w.Present.Select(r => r.Fingerprint).SequenceEqual(w.Rules.Select(r => r.Fingerprint)))
@@ -155,9 +177,9 @@ public sealed class NftDataplane : IDataplane
 
         // NEWTABLE/NEWSET/NEWCHAIN without NLM_F_EXCL leave existing objects alone.
         transaction.Add(new AddTableOp());
-        foreach (var map in FwmarkRuleset.Maps)
+        foreach (var set in markChains.SelectMany(FwmarkRuleset.SetsOf))
         {
-            transaction.Add(new AddMapOp(map));
+            transaction.Add(new AddSetOp(set));
         }
 
         foreach (var (chain, _) in wanted)
@@ -165,7 +187,8 @@ public sealed class NftDataplane : IDataplane
             transaction.Add(new AddChainOp(chain));
         }
 
-        foreach (var (chain, chainRules, present) in broken)
+        // Mark chains first, the prerouting chain (which jumps to them) last.
+        foreach (var (chain, chainRules, present) in broken.OrderBy(b => b.Chain == FwmarkRuleset.Prerouting))
         {
             if (present.Count > 0)
             {

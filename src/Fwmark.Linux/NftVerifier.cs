@@ -22,35 +22,38 @@ internal static class NftVerifier
         var chains = client.DumpChainNames();
         var sets = client.DumpSetNames();
         var rules = client.DumpRules();
-        CheckChain(problems, chains, rules, FwmarkRuleset.Prerouting.Name, FwmarkRuleset.PreroutingRules);
+        var markChains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
+        CheckChain(problems, chains, rules, FwmarkRuleset.Prerouting.Name, FwmarkRuleset.PreroutingRules(markChains));
         CheckChain(problems, chains, rules, mark.ChainName, FwmarkRuleset.MarkRules(mark));
         if (mark.Connmark)
         {
             CheckChain(problems, chains, rules, ConnmarkRules.RestoreChain(mark).Name, ConnmarkRules.RestoreRules(mark));
         }
+
         foreach (var address in addresses.Distinct())
         {
-            var map = FwmarkRuleset.MapFor(address);
-            if (!sets.Contains(map.Name))
+            var home = FwmarkRuleset.SetFor(address, mark.ChainName);
+            if (!sets.Contains(home.Name))
             {
-                problems.Add($"map {map.Name} is missing from table {table}, so {address} is not marked");
-                continue;
+                problems.Add($"set {home.Name} is missing from table {table}, so {address} is not marked");
+            }
+            else if (client.GetElement(home.Name, address) is not { } element)
+            {
+                problems.Add($"element {address} is missing from set {home.Name}");
+            }
+            else if (!NftDataplane.IsOwnedBy(element, owner))
+            {
+                problems.Add($"element {address} in set {home.Name} is owned by another attachment ({element.Comment ?? "no owner comment"})");
             }
 
-            var element = client.GetElement(map.Name, address);
-            if (element is null)
+            // In another mark's set too, the packet takes whichever lookup comes first: that is a fault.
+            foreach (var chain in markChains.Where(c => c != mark.ChainName))
             {
-                problems.Add($"element {address} is missing from map {map.Name}");
-            }
-            else if (element.Comment is null
-                || !AttachmentOwner.TryParseTag(element.Comment, out _, out var key)
-                || key != owner.Key)
-            {
-                problems.Add($"element {address} in map {map.Name} is owned by another attachment ({element.Comment ?? "no owner comment"})");
-            }
-            else if (element.GotoChain != mark.ChainName)
-            {
-                problems.Add($"element {address} in map {map.Name} points to {element.GotoChain ?? "a non-goto verdict"} instead of chain {mark.ChainName}");
+                var other = FwmarkRuleset.SetFor(address, chain);
+                if (client.GetElement(other.Name, address) is not null)
+                {
+                    problems.Add($"element {address} is also in set {other.Name}, which sends it to chain {chain} instead of chain {mark.ChainName}");
+                }
             }
         }
 

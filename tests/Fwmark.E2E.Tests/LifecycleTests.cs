@@ -108,7 +108,8 @@ public sealed class LifecycleTests
         var healthy = network.Chain.RunCheck(pod.Attachment, pod.AddResult!);
         Assert.True(healthy.Succeeded, healthy.Describe());
 
-        bed.Node.Run("nft", "delete", "element", "inet", "fwmark", "pods4", $"{{ {pod.IPv4} }}");
+        var set = Assert.Single(FwmarkRuleset.ElementsFor(bed.Node, pod.IPv4)).Map;
+        bed.Node.Run("nft", "delete", "element", "inet", "fwmark", set, $"{{ {pod.IPv4} }}");
         var broken = network.Chain.RunCheck(pod.Attachment, pod.AddResult!);
 
         var failed = broken.Failed;

@@ -9,19 +9,20 @@ namespace Fwmark.E2E.Tests;
 public sealed partial class RulesetStructureTests
 {
     [Fact]
-    public void Table_has_the_specified_maps_chains_and_owner_tagged_elements()
+    public void Table_has_the_specified_sets_chains_and_owner_tagged_elements()
     {
         using var bed = PluginBed.Create();
         var network = bed.Network(FwmarkPluginConfig.Vpn());
         var pod = network.AddPod("layout", FwmarkPluginConfig.Annotated("vpn"));
 
         var text = FwmarkRuleset.TableText(bed.Node);
-        Assert.Matches(@"map pods4 \{\s+type ipv4_addr : verdict", text);
-        Assert.Matches(@"map pods6 \{\s+type ipv6_addr : verdict", text);
+        Assert.Matches(@"set pods4-mark-00000010-00000010 \{\s+type ipv4_addr\n", text);
+        Assert.Matches(@"set pods6-mark-00000010-00000010 \{\s+type ipv6_addr\n", text);
+        Assert.DoesNotContain("map ", text, StringComparison.Ordinal); // no verdict maps: nothing for a commit to re-validate
         Assert.Matches(@"chain prerouting \{\s+type filter hook prerouting priority mangle; policy accept;", text);
         Assert.Contains("ct direction reply return", text);
-        Assert.Contains("ip saddr vmap @pods4", text);
-        Assert.Contains("ip6 saddr vmap @pods6", text);
+        Assert.Contains("ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010", text);
+        Assert.Contains("ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010", text);
         Assert.Matches(@"chain mark-00000010-00000010 \{\s+meta mark set meta mark [^\n]*0x00000010 counter", text);
 
         var json = FwmarkRuleset.Json(bed.Node);

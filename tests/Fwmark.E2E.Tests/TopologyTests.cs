@@ -75,14 +75,14 @@ public sealed class TopologyTests
     private static void InstallExpectedLayout(NodeTestbed bed, Pod pod) =>
         bed.Node.Nft($$"""
             table inet fwmark {
-              map pods4 { type ipv4_addr : verdict; elements = { {{pod.IPv4}} comment "00000000.0000000000000000 hand/{{pod.ContainerId}}/eth0" : goto mark-00000010-00000010 }; }
-              map pods6 { type ipv6_addr : verdict; elements = { {{pod.IPv6}} comment "00000000.0000000000000000 hand/{{pod.ContainerId}}/eth0" : goto mark-00000010-00000010 }; }
+              set pods4-mark-00000010-00000010 { type ipv4_addr; elements = { {{pod.IPv4}} comment "00000000.0000000000000000 hand/{{pod.ContainerId}}/eth0" }; }
+              set pods6-mark-00000010-00000010 { type ipv6_addr; elements = { {{pod.IPv6}} comment "00000000.0000000000000000 hand/{{pod.ContainerId}}/eth0" }; }
               chain mark-00000010-00000010 { meta mark set meta mark & 0xffffffef | 0x00000010 counter; }
               chain prerouting {
                 type filter hook prerouting priority mangle; policy accept;
                 ct direction reply return comment "replies to connections opened toward the pod keep the main path"
-                ip saddr vmap @pods4
-                ip6 saddr vmap @pods6
+                ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010
+                ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010
               }
             }
 

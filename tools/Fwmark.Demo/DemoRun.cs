@@ -76,7 +76,7 @@ internal sealed class DemoRun(DemoOptions options, TextWriter output)
         }
 
         var left = FwmarkRuleset.Elements(bed.Node).Count;
-        Say($"after DEL of both pods: {left} element(s) left in pods4/pods6");
+        Say($"after DEL of both pods: {left} element(s) left in the pod sets");
         ok &= left == 0;
         Say(ok ? "result: traffic took the expected paths" : "result: FAILED, see above");
         return ok;

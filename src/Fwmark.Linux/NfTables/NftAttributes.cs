@@ -53,15 +53,7 @@ internal static class SetAttr
     public const ushort Flags = 3;
     public const ushort KeyType = 4;
     public const ushort KeyLen = 5;
-    public const ushort DataType = 6;
-    public const ushort DataLen = 7;
     public const ushort Id = 10;
-
-    /// <summary>NFT_SET_MAP: elements carry data (here: a verdict).</summary>
-    public const uint FlagMap = 0x8;
-
-    /// <summary>NFT_DATA_VERDICT as the map's data type.</summary>
-    public const uint DataTypeVerdict = 0xffffff00;
 }
 
 internal static class SetElemListAttr

@@ -64,12 +64,12 @@ internal sealed class NftClient(NetlinkSocket socket, NftTable table)
     /// <summary>
     /// Single-element GET (NFT_MSG_GETSETELEM without NLM_F_DUMP, the key in the element list):
     /// a hash lookup in the kernel, so its cost does not depend on how many pods exist.
-    /// Null when the element, the map or the table is missing (all ENOENT).
+    /// Null when the element, the set or the table is missing (all ENOENT).
     /// </summary>
-    public NftElementInfo? GetElement(string map, IPAddress key)
+    public NftElementInfo? GetElement(string set, IPAddress key)
     {
         var writer = new NetlinkWriter(256);
-        NftElementCodec.Write(ref writer, NftMessageType.GetSetElem, Ack, socket.NextSequence(), Table, new NftElement(map, key));
+        NftElementCodec.Write(ref writer, NftMessageType.GetSetElem, Ack, socket.NextSequence(), Table, new NftElement(set, key));
         var found = new List<NftElementInfo>(1);
         try
         {
@@ -81,20 +81,20 @@ internal sealed class NftClient(NetlinkSocket socket, NftTable table)
         }
         catch (NetlinkException e)
         {
-            throw new NftException($"look up element {key} in map {map}", e);
+            throw new NftException($"look up element {key} in set {set}", e);
         }
 
         return found.Count == 1 ? found[0] : throw new NetlinkFormatException($"element lookup returned {found.Count} elements");
     }
 
-    /// <summary>Every element of <paramref name="map"/>; empty when the map or table is missing.</summary>
-    public List<NftElementInfo> DumpElements(string map) => DumpConsistently(
-        $"list map {map} of table {Table}",
+    /// <summary>Every element of <paramref name="set"/>; empty when the set or table is missing.</summary>
+    public List<NftElementInfo> DumpElements(string set) => DumpConsistently(
+        $"list set {set} of table {Table}",
         (ref NetlinkWriter writer, uint sequence) =>
         {
             var message = NftMessage.Begin(ref writer, NftMessageType.GetSetElem, DumpFlags, sequence, Table.Family);
             writer.WriteString(SetElemListAttr.Table, Table.Name);
-            writer.WriteString(SetElemListAttr.Set, map);
+            writer.WriteString(SetElemListAttr.Set, set);
             writer.EndMessage(message);
         },
         (in NetlinkMessage reply, List<NftElementInfo> into) => NftElementCodec.ReadElements(reply, into));
@@ -113,7 +113,7 @@ internal sealed class NftClient(NetlinkSocket socket, NftTable table)
     /// <summary>Names of the chains of our table.</summary>
     public List<string> DumpChainNames() => DumpNames(NftMessageType.GetChain, ChainAttr.Table, ChainAttr.Name);
 
-    /// <summary>Names of the sets/maps of our table.</summary>
+    /// <summary>Names of the sets of our table (a handful: two per mark chain).</summary>
     public List<string> DumpSetNames() => DumpNames(NftMessageType.GetSet, SetAttr.Table, SetAttr.Name);
 
     private const ushort Ack = NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_ACK;

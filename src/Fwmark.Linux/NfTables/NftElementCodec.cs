@@ -14,22 +14,12 @@ internal static class NftElementCodec
     {
         var message = NftMessage.Begin(ref writer, type, flags, sequence, table.Family);
         writer.WriteString(SetElemListAttr.Table, table.Name);
-        writer.WriteString(SetElemListAttr.Set, element.Map);
+        writer.WriteString(SetElemListAttr.Set, element.Set);
         var list = writer.BeginNested(SetElemListAttr.Elements);
         var item = writer.BeginNested(ListAttr.Elem);
         var key = writer.BeginNested(SetElemAttr.Key);
         writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
         writer.EndNested(key);
-        if (element.GotoChain is not null)
-        {
-            var data = writer.BeginNested(SetElemAttr.Data);
-            var verdict = writer.BeginNested(DataAttr.Verdict);
-            writer.WriteBigEndianU32(VerdictAttr.Code, Verdict.Goto);
-            writer.WriteString(VerdictAttr.Chain, element.GotoChain);
-            writer.EndNested(verdict);
-            writer.EndNested(data);
-        }
-
         if (element.Comment is not null)
         {
             writer.WriteAttribute(SetElemAttr.UserData, NftUserData.Comment(element.Comment));
@@ -62,8 +52,6 @@ internal static class NftElementCodec
     private static NftElementInfo ReadElement(NetlinkAttributeReader attributes)
     {
         IPAddress? key = null;
-        uint code = 0;
-        string? chain = null;
         string? comment = null;
         while (attributes.TryRead(out var attribute))
         {
@@ -79,35 +67,12 @@ internal static class NftElementCodec
                     }
 
                     break;
-                case SetElemAttr.Data:
-                    var data = attribute.GetNested();
-                    if (data.TryFind(DataAttr.Verdict, out var verdict))
-                    {
-                        var fields = verdict.GetNested();
-                        while (fields.TryRead(out var field))
-                        {
-                            if (field.Type == VerdictAttr.Code)
-                            {
-                                code = field.GetBigEndianU32();
-                            }
-                            else if (field.Type == VerdictAttr.Chain)
-                            {
-                                chain = field.GetString();
-                            }
-                        }
-                    }
-
-                    break;
                 case SetElemAttr.UserData:
                     comment = NftUserData.ReadComment(attribute.Value);
                     break;
             }
         }
 
-        return new NftElementInfo(
-            key ?? throw new NetlinkFormatException("set element without a key"),
-            code,
-            code == Verdict.Goto ? chain : null,
-            comment);
+        return new NftElementInfo(key ?? throw new NetlinkFormatException("set element without a key"), comment);
     }
 }

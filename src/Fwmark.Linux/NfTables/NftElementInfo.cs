@@ -2,5 +2,5 @@ using System.Net;
 
 namespace Fwmark.Linux.NfTables;
 
-/// <summary>A map element as read back from the kernel; <see cref="GotoChain"/> is null for other verdicts.</summary>
-internal sealed record NftElementInfo(IPAddress Key, uint VerdictCode, string? GotoChain, string? Comment);
+/// <summary>A set element as read back from the kernel: its address and its comment.</summary>
+internal sealed record NftElementInfo(IPAddress Key, string? Comment);

@@ -108,19 +108,21 @@ internal sealed record PayloadLoad(uint Offset, uint Length, uint Dreg) : NftExp
     }
 }
 
-/// <summary>[ lookup reg SREG set SET dreg DREG ]: with dreg 0 a verdict map lookup.</summary>
-internal sealed record Lookup(string Set, uint Sreg, uint Dreg) : NftExpression("lookup")
+/// <summary>
+/// [ lookup reg SREG set SET ]: membership in a plain set (no dreg), which ends the rule when the
+/// key is not in the set.
+/// </summary>
+internal sealed record Lookup(string Set, uint Sreg) : NftExpression("lookup")
 {
     protected override void WriteData(ref NetlinkWriter writer)
     {
         writer.WriteBigEndianU32(LookupAttr.Sreg, Sreg);
-        writer.WriteBigEndianU32(LookupAttr.Dreg, Dreg);
         writer.WriteString(LookupAttr.Set, Set);
     }
 }
 
-/// <summary>[ immediate reg 0 VERDICT ].</summary>
-internal sealed record ImmediateVerdict(uint Code) : NftExpression("immediate")
+/// <summary>[ immediate reg 0 VERDICT ], with <see cref="Chain"/> for goto/jump.</summary>
+internal sealed record ImmediateVerdict(uint Code, string? Chain = null) : NftExpression("immediate")
 {
     protected override void WriteData(ref NetlinkWriter writer)
     {
@@ -128,6 +130,11 @@ internal sealed record ImmediateVerdict(uint Code) : NftExpression("immediate")
         var data = writer.BeginNested(ImmediateAttr.Data);
         var verdict = writer.BeginNested(DataAttr.Verdict);
         writer.WriteBigEndianU32(VerdictAttr.Code, Code);
+        if (Chain is not null)
+        {
+            writer.WriteString(VerdictAttr.Chain, Chain);
+        }
+
         writer.EndNested(verdict);
         writer.EndNested(data);
     }

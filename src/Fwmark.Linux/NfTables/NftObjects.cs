@@ -28,7 +28,7 @@ internal sealed record NftHook(string Type, uint Number, int Priority, uint Poli
 /// <summary>A chain; with a <see cref="Hook"/> it is a base chain that packets enter.</summary>
 internal sealed record NftChain(string Name, NftHook? Hook = null);
 
-/// <summary>The key type of an address-keyed map (nft datatype ids TYPE_IPADDR / TYPE_IP6ADDR).</summary>
+/// <summary>The key type of an address set (nft datatype ids TYPE_IPADDR / TYPE_IP6ADDR).</summary>
 internal sealed record NftKeyType(string Name, uint TypeId, uint Length)
 {
     public static readonly NftKeyType IPv4Address = new("ipv4_addr", 7, 4);
@@ -38,8 +38,11 @@ internal sealed record NftKeyType(string Name, uint TypeId, uint Length)
         address.AddressFamily == AddressFamily.InterNetworkV6 ? IPv6Address : IPv4Address;
 }
 
-/// <summary>A plain hash map from <see cref="Key"/> to a verdict (no interval flag: O(1) lookups).</summary>
-internal sealed record NftVerdictMap(string Name, NftKeyType Key);
+/// <summary>
+/// A plain hash set of addresses: no data, so no verdicts in its elements (adding one never makes
+/// the kernel re-validate the table), and no interval flag, so lookups are O(1).
+/// </summary>
+internal sealed record NftAddressSet(string Name, NftKeyType Key);
 
 /// <summary>
 /// A rule: the expressions the kernel runs, the same rule in nft syntax (for logs and dry runs),
@@ -51,8 +54,8 @@ internal sealed record NftRule(string Chain, IReadOnlyList<NftExpression> Expres
     public string Fingerprint => NftRuleInfo.MakeFingerprint(Comment, Expressions.Select(e => e.Name));
 }
 
-/// <summary>A verdict-map element: address → goto chain, with the owner in its comment.</summary>
-internal sealed record NftElement(string Map, IPAddress Key, string? GotoChain = null, string? Comment = null)
+/// <summary>A set element: an address, with the owner in its comment.</summary>
+internal sealed record NftElement(string Set, IPAddress Key, string? Comment = null)
 {
     /// <summary>The key as the kernel stores it: the address in network byte order.</summary>
     public byte[] KeyBytes => Key.GetAddressBytes();

@@ -4,7 +4,7 @@ namespace Fwmark.Linux.NfTables;
 
 /// <summary>
 /// One queued change of a transaction. It knows how to encode itself as one nf_tables message,
-/// how to say what it does in an error ("add element 10.88.0.5 to map pods4") and how to read as
+/// how to say what it does in an error ("add element 10.88.0.5 to set pods4-mark-00000010-00000010") and how to read as
 /// a line of nft script (for logs, dry runs and feeding the real nft as an oracle).
 /// </summary>
 internal abstract record NftOperation
@@ -68,23 +68,24 @@ internal sealed record AddChainOp(NftChain Chain) : NftOperation
     }
 }
 
-/// <summary>NEWSET (a verdict map) without NLM_F_EXCL: idempotent when the existing map has the same shape.</summary>
-internal sealed record AddMapOp(NftVerdictMap Map) : NftOperation
+/// <summary>
+/// NEWSET (a plain address set: no NFT_SET_MAP, no data) without NLM_F_EXCL: idempotent when the
+/// existing set has the same key type.
+/// </summary>
+internal sealed record AddSetOp(NftAddressSet Set) : NftOperation
 {
-    public override string Description => $"add map {Map.Name}";
+    public override string Description => $"add set {Set.Name}";
 
-    public override string Render(NftTable table) => $"add map {table} {Map.Name} {{ type {Map.Key.Name} : verdict; }}";
+    public override string Render(NftTable table) => $"add set {table} {Set.Name} {{ type {Set.Key.Name}; }}";
 
     public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence)
     {
         var message = NftMessage.Begin(ref writer, NftMessageType.NewSet, Ack | NetlinkConstants.NLM_F_CREATE, sequence, table.Family);
         writer.WriteString(SetAttr.Table, table.Name);
-        writer.WriteString(SetAttr.Name, Map.Name);
-        writer.WriteBigEndianU32(SetAttr.Flags, SetAttr.FlagMap);
-        writer.WriteBigEndianU32(SetAttr.KeyType, Map.Key.TypeId);
-        writer.WriteBigEndianU32(SetAttr.KeyLen, Map.Key.Length);
-        writer.WriteBigEndianU32(SetAttr.DataType, SetAttr.DataTypeVerdict);
-        writer.WriteBigEndianU32(SetAttr.DataLen, 0); // verdict data has a fixed size the kernel knows
+        writer.WriteString(SetAttr.Name, Set.Name);
+        writer.WriteBigEndianU32(SetAttr.Flags, 0);
+        writer.WriteBigEndianU32(SetAttr.KeyType, Set.Key.TypeId);
+        writer.WriteBigEndianU32(SetAttr.KeyLen, Set.Key.Length);
         // NFTA_SET_ID is mandatory on NEWSET (it lets later messages of the same batch refer to a
         // set by id); it only has to be unique within the batch, which the sequence number is.
         writer.WriteBigEndianU32(SetAttr.Id, sequence);
@@ -143,13 +144,12 @@ internal sealed record AddRuleOp(NftRule Rule) : NftOperation
 /// </summary>
 internal sealed record AddElementOp(NftElement Element) : NftOperation
 {
-    public override string Description => $"add element {Element.Key} to map {Element.Map}";
+    public override string Description => $"add element {Element.Key} to set {Element.Set}";
 
     public override string Render(NftTable table)
     {
         var comment = Element.Comment is null ? "" : $" comment {Quote(Element.Comment)}";
-        var data = Element.GotoChain is null ? "" : $" : goto {Element.GotoChain}";
-        return $"add element {table} {Element.Map} {{ {Element.Key}{comment}{data} }}";
+        return $"add element {table} {Element.Set} {{ {Element.Key}{comment} }}";
     }
 
     public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence) =>
@@ -159,10 +159,10 @@ internal sealed record AddElementOp(NftElement Element) : NftOperation
 /// <summary>DELSETELEM by key.</summary>
 internal sealed record DeleteElementOp(NftElement Element) : NftOperation
 {
-    public override string Description => $"delete element {Element.Key} from map {Element.Map}";
+    public override string Description => $"delete element {Element.Key} from set {Element.Set}";
 
-    public override string Render(NftTable table) => $"delete element {table} {Element.Map} {{ {Element.Key} }}";
+    public override string Render(NftTable table) => $"delete element {table} {Element.Set} {{ {Element.Key} }}";
 
     public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence) =>
-        NftElementCodec.Write(ref writer, NftMessageType.DelSetElem, Ack, sequence, table, Element with { GotoChain = null, Comment = null });
+        NftElementCodec.Write(ref writer, NftMessageType.DelSetElem, Ack, sequence, table, Element with { Comment = null });
 }

@@ -10,7 +10,7 @@ namespace Fwmark.Linux.Tests.Encoding;
 /// Our encoder against bytes the real nft (1.0.6, libnftnl) sent to the kernel. How they were
 /// captured: inside a scratch netns (`ip netns add fwl-oracle...`), `nft -f render.nft` where
 /// render.nft is <see cref="NftTransaction.Render"/> of the full structure, and `nft add element
-/// inet fwmark pods4 '{ 10.88.0.5 comment "abc" : goto mark-00000010-00000010 }'` / `nft delete
+/// inet fwmark pods4-mark-00000010-00000010 '{ 10.88.0.5 comment "abc" }'` / `nft delete
 /// element ... '{ 10.88.0.5 }'`, each run under `strace -e trace=sendmsg -e write=3`, whose hex
 /// dump of the batch was split into messages (`nft --debug=mnl` shows the same layout). The
 /// sequence numbers below are nft's.
@@ -20,10 +20,11 @@ namespace Fwmark.Linux.Tests.Encoding;
 ///   NLM_F_ACK everywhere (to confirm each message), NLM_F_CREATE on NEWTABLE and NLM_F_EXCL on
 ///   NEWSETELEM. <see cref="WithFlags"/> patches only those two bytes.
 /// - NEWSET: nft appends NFTA_SET_USERDATA (byte-order hints for its own printer; removed,
-///   nlmsg_len 116→92) and numbers NFTA_SET_ID from 1, we use the sequence number (1→2).
+///   nlmsg_len 112→100) and numbers NFTA_SET_ID from 1, we use the sequence number (1→2).
 /// - lookup: nft also sends NFTA_LOOKUP_SET_ID; we refer to the set by name only (8 bytes
-///   removed, the enclosing lengths reduced by 8).
-/// - NEWSETELEM: nft also sends NFTA_SET_ELEM_LIST_SET_ID (8 bytes removed, 128→120).
+///   removed, the enclosing lengths reduced by 8: 376→368).
+/// - NEWSETELEM: nft also sends NFTA_SET_ELEM_LIST_SET_ID (8 bytes removed, 108→100).
+/// The set/lookup/element captures are from the plain-set layout (nft 1.0.6, re-captured the same way).
 /// </summary>
 public class NftOracleBytesTests
 {
@@ -72,13 +73,14 @@ public class NftOracleBytesTests
     }
 
     [Fact]
-    public void New_verdict_map_matches_nft_without_its_printer_hints()
+    public void New_address_set_matches_nft_without_its_printer_hints()
     {
         var edited =
-            "5c000000090a01040200000000000000010000000b00010066776d61726b0000" +
-            "0a000200706f6473340000000800030000000008080004000000000708000500" +
-            "0000000408000600ffffff00080007000000000008000a0000000002";
-        AssertEncodes(WithFlags(edited, Request | Ack | Create), new AddMapOp(FwmarkRuleset.Pods4), 2);
+            "64000000090a01040200000000000000010000000b00010066776d61726b0000" +
+            "21000200706f6473342d6d61726b2d30303030303031302d3030303030303130" +
+            "0000000008000300000000000800040000000007080005000000000408000a00" +
+            "00000002";
+        AssertEncodes(WithFlags(edited, Request | Ack | Create), new AddSetOp(FwmarkRuleset.Set4(Mark.ChainName)), 2);
     }
 
     [Fact]
@@ -93,23 +95,26 @@ public class NftOracleBytesTests
             "100002800c00028008000100fffffffb42000700003c7265706c696573206f66" +
             "20636f6e6e656374696f6e73206f70656e656420746f2074686520706f64206b" +
             "65657020746865206d61696e2070617468000000";
-        AssertEncodes(WithFlags(oracle, 0x0c00 | Request | Ack), new AddRuleOp(FwmarkRuleset.PreroutingRules[0]), 6);
+        AssertEncodes(WithFlags(oracle, 0x0c00 | Request | Ack), new AddRuleOp(FwmarkRuleset.ReplyReturn), 6);
     }
 
     [Fact]
-    public void Ipv4_vmap_rule_matches_nft_without_the_set_id()
+    public void Ipv4_set_lookup_goto_rule_matches_nft_without_the_set_id()
     {
         var edited =
-            "20010000060a010c0700000000000000010000000b00010066776d61726b0000" +
-            "0f000200707265726f7574696e670000b800048024000180090001006d657461" +
+            "70010000060a010c0700000000000000010000000b00010066776d61726b0000" +
+            "0f000200707265726f7574696e6700001401048024000180090001006d657461" +
             "0000000014000280080002000000000f08000100000000012c00018008000100" +
             "636d700020000280080001000000000108000200000000000c00038005000100" +
             "02000000340001800c0001007061796c6f616400240002800800010000000001" +
-            "0800020000000001080003000000000c0800040000000004300001800b000100" +
-            "6c6f6f6b7570000020000280080002000000000108000300000000000a000100" +
-            "706f64733400000035000700002f4950763420706f6420736f75726365206164" +
-            "64726573732073656c6563747320697473206d61726b20636861696e00000000";
-        AssertEncodes(WithFlags(edited, 0x0c00 | Request | Ack), new AddRuleOp(FwmarkRuleset.PreroutingRules[1]), 7);
+            "0800020000000001080003000000000c0800040000000004400001800b000100" +
+            "6c6f6f6b7570000030000280080002000000000121000100706f6473342d6d61" +
+            "726b2d30303030303031302d3030303030303130000000004c0001800e000100" +
+            "696d6d6564696174650000003800028008000100000000002c00028028000280" +
+            "08000100fffffffc1b0002006d61726b2d30303030303031302d303030303030" +
+            "313000002a00070000244950763420706f6473206f66206d61726b2d30303030" +
+            "303031302d3030303030303130000000";
+        AssertEncodes(WithFlags(edited, 0x0c00 | Request | Ack), new AddRuleOp(FwmarkRuleset.PreroutingRules([Mark.ChainName])[1]), 7);
     }
 
     [Fact]
@@ -129,14 +134,14 @@ public class NftOracleBytesTests
     }
 
     [Fact]
-    public void New_element_with_comment_and_goto_matches_nft_without_the_set_id()
+    public void New_element_with_comment_matches_nft_without_the_set_id()
     {
         var edited =
-            "780000000c0a01040100000000000000010000000b00010066776d61726b0000" +
-            "0a000200706f6473340000004c000380480001800c000180080001000a580005" +
-            "2c0002802800028008000100fffffffc1b0002006d61726b2d30303030303031" +
-            "302d303030303030313000000a0006000004616263000000";
-        var element = new NftElement("pods4", IPAddress.Parse("10.88.0.5"), Mark.ChainName, "abc");
+            "640000000c0a01040100000000000000010000000b00010066776d61726b0000" +
+            "21000200706f6473342d6d61726b2d30303030303031302d3030303030303130" +
+            "00000000200003801c0001800c000180080001000a5800050a00060000046162" +
+            "63000000";
+        var element = new NftElement(FwmarkRuleset.Set4(Mark.ChainName).Name, IPAddress.Parse("10.88.0.5"), "abc");
         AssertEncodes(WithFlags(edited, Request | Ack | Create | NetlinkConstants.NLM_F_EXCL), new AddElementOp(element), 1);
     }
 
@@ -144,9 +149,10 @@ public class NftOracleBytesTests
     public void Delete_element_matches_nft()
     {
         var oracle =
-            "400000000e0a01000100000000000000010000000b00010066776d61726b0000" +
-            "0a000200706f64733400000014000380100001800c000180080001000a580005";
-        var element = new NftElement("pods4", IPAddress.Parse("10.88.0.5"), Mark.ChainName, "ignored on delete");
+            "580000000e0a01000100000000000000010000000b00010066776d61726b0000" +
+            "21000200706f6473342d6d61726b2d30303030303031302d3030303030303130" +
+            "0000000014000380100001800c000180080001000a580005";
+        var element = new NftElement(FwmarkRuleset.Set4(Mark.ChainName).Name, IPAddress.Parse("10.88.0.5"), "ignored on delete");
         AssertEncodes(WithFlags(oracle, Request | Ack), new DeleteElementOp(element), 1);
     }
 
@@ -156,10 +162,11 @@ public class NftOracleBytesTests
         // nft's `get element` sends the same attributes (SET before TABLE, flags REQUEST|ACK);
         // the kernel does not care about attribute order, we keep TABLE first like every other message.
         var writer = new NetlinkWriter();
-        NftElementCodec.Write(ref writer, NftMessageType.GetSetElem, Request | Ack, 1, Table, new NftElement("pods4", IPAddress.Parse("10.88.0.5")));
+        NftElementCodec.Write(ref writer, NftMessageType.GetSetElem, Request | Ack, 1, Table, new NftElement(FwmarkRuleset.Set4(Mark.ChainName).Name, IPAddress.Parse("10.88.0.5")));
         Assert.Equal(
-            "400000000d0a05000100000000000000010000000b00010066776d61726b0000" +
-            "0a000200706f64733400000014000380100001800c000180080001000a580005",
+            "580000000d0a05000100000000000000010000000b00010066776d61726b0000" +
+            "21000200706f6473342d6d61726b2d30303030303031302d3030303030303130" +
+            "0000000014000380100001800c000180080001000a580005",
             Hex.Format(writer.WrittenSpan));
     }
 

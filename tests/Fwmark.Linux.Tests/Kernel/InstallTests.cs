@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Fwmark.Core;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 
@@ -14,20 +16,20 @@ public class InstallTests : KernelTestBase
         Assert.Equal(
             $$"""
             table inet fwmark {
-            	map pods4 {
-            		type ipv4_addr : verdict
-            		elements = { 10.88.0.5 comment "{{PodA.Tag}}" : goto mark-00000010-00000010 }
+            	set pods4-mark-00000010-00000010 {
+            		type ipv4_addr
+            		elements = { 10.88.0.5 comment "{{PodA.Tag}}" }
             	}
 
-            	map pods6 {
-            		type ipv6_addr : verdict
+            	set pods6-mark-00000010-00000010 {
+            		type ipv6_addr
             	}
 
             	chain prerouting {
             		type filter hook prerouting priority mangle; policy accept;
             		ct direction reply return comment "replies of connections opened to the pod keep the main path"
-            		ip saddr vmap @pods4 comment "IPv4 pod source address selects its mark chain"
-            		ip6 saddr vmap @pods6 comment "IPv6 pod source address selects its mark chain"
+            		ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
+            		ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
             	}
 
             	chain mark-00000010-00000010 {
@@ -46,19 +48,19 @@ public class InstallTests : KernelTestBase
 
         // The oracle: the real nft, fed our own script rendering, in a second scratch namespace.
         var transaction = new NftTransaction(FwmarkRuleset.Table).Add(new AddTableOp());
-        foreach (var map in FwmarkRuleset.Maps)
+        foreach (var set in FwmarkRuleset.SetsOf(Gw2.ChainName))
         {
-            transaction.Add(new AddMapOp(map));
+            transaction.Add(new AddSetOp(set));
         }
 
         transaction.Add(new AddChainOp(FwmarkRuleset.Prerouting)).Add(new AddChainOp(FwmarkRuleset.MarkChain(Gw2)));
-        foreach (var rule in FwmarkRuleset.PreroutingRules.Concat(FwmarkRuleset.MarkRules(Gw2)))
+        foreach (var rule in FwmarkRuleset.MarkRules(Gw2).Concat(FwmarkRuleset.PreroutingRules([Gw2.ChainName])))
         {
             transaction.Add(new AddRuleOp(rule));
         }
 
-        transaction.Add(new AddElementOp(new NftElement("pods4", Ip("10.88.0.5"), Gw2.ChainName, PodA.Tag)));
-        transaction.Add(new AddElementOp(new NftElement("pods6", Ip("2001:db8::5"), Gw2.ChainName, PodA.Tag)));
+        transaction.Add(new AddElementOp(new NftElement(FwmarkRuleset.Set4(Gw2.ChainName).Name, Ip("10.88.0.5"), PodA.Tag)));
+        transaction.Add(new AddElementOp(new NftElement(FwmarkRuleset.Set6(Gw2.ChainName).Name, Ip("2001:db8::5"), PodA.Tag)));
         using var oracle = new ScratchNetns();
         var script = Path.GetTempFileName();
         try
@@ -95,7 +97,7 @@ public class InstallTests : KernelTestBase
     }
 
     [Fact]
-    public void Ipv6_addresses_go_to_pods6()
+    public void Ipv6_addresses_go_to_the_ipv6_set()
     {
         Dataplane.Install(PodA, [Ip("2001:db8::5")], Vpn);
 
@@ -126,6 +128,97 @@ public class InstallTests : KernelTestBase
 
         Assert.Equal([("10.88.0.5", PodA.Tag, Gw2.ChainName)], NftJson.Elements(Node.RulesetJson(), "pods4"));
     }
+
+    [Fact]
+    public void A_pod_moving_between_two_marks_leaves_exactly_one_element()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Gw2);
+
+        Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Gw2);
+
+        var json = Node.RulesetJson();
+        Assert.Equal(
+            [("10.88.0.5", PodA.Tag, Gw2.ChainName), ("10.88.0.6", PodB.Tag, Gw2.ChainName)],
+            NftJson.Elements(json, "pods4").OrderBy(e => e.Address));
+        Assert.Equal([("2001:db8::5", PodA.Tag, Gw2.ChainName)], NftJson.Elements(json, "pods6"));
+        Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Gw2));
+
+        Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn); // and back
+        json = Node.RulesetJson();
+        Assert.Equal(
+            [("10.88.0.5", PodA.Tag, Vpn.ChainName), ("10.88.0.6", PodB.Tag, Gw2.ChainName)],
+            NftJson.Elements(json, "pods4").OrderBy(e => e.Address));
+        Assert.Equal([("2001:db8::5", PodA.Tag, Vpn.ChainName)], NftJson.Elements(json, "pods6"));
+    }
+
+    [Fact]
+    public void Prerouting_holds_two_lookups_per_mark_chain_in_name_order()
+    {
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Gw2);
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn); // sorts before Gw2's chain: prerouting is rebuilt
+
+        Assert.Equal(
+            [
+                "ct direction reply return",
+                $"ip saddr @pods4-{Vpn.ChainName} goto {Vpn.ChainName}",
+                $"ip6 saddr @pods6-{Vpn.ChainName} goto {Vpn.ChainName}",
+                $"ip saddr @pods4-{Gw2.ChainName} goto {Gw2.ChainName}",
+                $"ip6 saddr @pods6-{Gw2.ChainName} goto {Gw2.ChainName}",
+            ],
+            Node.Exec("nft", "list", "chain", "inet", "fwmark", "prerouting").Split('\n')
+                .Select(l => l.Trim())
+                .Where(l => l.StartsWith("ct ", StringComparison.Ordinal) || l.StartsWith("ip", StringComparison.Ordinal))
+                .Select(l => l[..l.IndexOf(" comment ", StringComparison.Ordinal)]));
+        Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
+        Assert.Empty(Dataplane.Verify(PodB, [Ip("10.88.0.6")], Gw2));
+    }
+
+    [Fact]
+    public void At_thousands_of_pods_elements_carry_no_verdict_so_a_commit_has_nothing_to_validate()
+    {
+        // The kernel re-validates the table (walking every element of a set) only when an element
+        // carries a goto/jump. Here no element can: the sets are plain sets, and the only gotos
+        // are in prerouting's fixed rules. Assert that shape at 2,000 pods, then one more ADD.
+        var owners = Enumerable.Range(0, 2000).Select(i => new AttachmentOwner("net1", $"bulk-{i}", "eth0")).ToList();
+        var transaction = new NftTransaction(FwmarkRuleset.Table);
+        Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Gw2);
+        for (var i = 0; i < owners.Count; i++)
+        {
+            var set = FwmarkRuleset.Set4(i % 2 == 0 ? Vpn.ChainName : Gw2.ChainName);
+            transaction.Add(new AddElementOp(new NftElement(set.Name, Ip($"10.91.{i / 250}.{(i % 250) + 1}"), owners[i].Tag)));
+        }
+
+        using (var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path))
+        {
+            transaction.Commit(socket);
+        }
+
+        var generation = Generation();
+        Dataplane.Install(new AttachmentOwner("net1", "one-more", "eth0"), [Ip("10.88.0.7"), Ip("2001:db8::7")], Vpn);
+
+        Assert.Equal(generation + 1, Generation()); // exactly one commit, and it only added elements
+        var json = Node.RulesetJson();
+        Assert.Empty(NftJson.Objects(json, "map"));
+        var sets = NftJson.Objects(json, "set").ToList();
+        Assert.Equal(
+            [$"pods4-{Vpn.ChainName}", $"pods4-{Gw2.ChainName}", $"pods6-{Vpn.ChainName}", $"pods6-{Gw2.ChainName}"],
+            sets.Select(s => (string)s["name"]!).Order(StringComparer.Ordinal));
+        Assert.All(sets, s => Assert.Null(s["map"])); // a map would name its data type here
+        // Every element is a bare address (or {"elem": {"val", "comment"}}), never a [key, verdict] pair.
+        Assert.All(sets.SelectMany(s => (s["elem"] as JsonArray) ?? []), e => Assert.IsNotType<JsonArray>(e));
+        Assert.Equal(2000 + 3, NftJson.Elements(json, "pods4").Count);
+        Assert.Equal(2, NftJson.Elements(json, "pods6").Count);
+        Assert.Equal(1 + (2 * 2), NftJson.Rules(json, "prerouting").Count);
+        Assert.Equal(
+            [Vpn.ChainName, Gw2.ChainName],
+            NftJson.Rules(json, "prerouting").Skip(1).Select(GotoTarget).Distinct());
+        Assert.Contains(("10.88.0.7", new AttachmentOwner("net1", "one-more", "eth0").Tag, Vpn.ChainName), NftJson.Elements(json, "pods4"));
+    }
+
+    private static string GotoTarget(JsonObject rule) =>
+        (string)rule["expr"]!.AsArray().Select(e => e!["goto"]).Single(g => g is not null)!["target"]!;
 
     [Fact]
     public void Ip_reuse_hands_the_element_to_the_new_owner_whose_element_the_old_owner_cannot_remove()
@@ -188,7 +281,7 @@ public class InstallTests : KernelTestBase
 
         Assert.Equal(Fwmark.Cni.CniErrorCodes.IoFailure, error.Code);
         Assert.StartsWith("failed to add chain prerouting: ", error.Message);
-        Assert.Contains("add element inet fwmark pods4 { 10.88.0.5", error.Details);
+        Assert.Contains("add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5", error.Details);
         Assert.Equal(before, Node.Ruleset());
     }
 
@@ -202,12 +295,12 @@ public class InstallTests : KernelTestBase
         var transaction = new NftTransaction(FwmarkRuleset.Table)
             .Add(new AddChainOp(FwmarkRuleset.MarkChain(Gw2)))
             .Add(new AddRuleOp(FwmarkRuleset.MarkRules(Gw2)[0]))
-            .Add(new AddElementOp(new NftElement("pods4", Ip("10.88.0.7"), Gw2.ChainName, PodB.Tag)))
-            .Add(new AddElementOp(new NftElement("pods4", Ip("10.88.0.5"), Gw2.ChainName, PodB.Tag))); // exists → EEXIST
+            .Add(new AddElementOp(new NftElement(FwmarkRuleset.Set4(Vpn.ChainName).Name, Ip("10.88.0.7"), PodB.Tag)))
+            .Add(new AddElementOp(new NftElement(FwmarkRuleset.Set4(Vpn.ChainName).Name, Ip("10.88.0.5"), PodB.Tag))); // exists → EEXIST
         using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         var error = Assert.Throws<NftException>(() => transaction.Commit(socket));
 
-        Assert.Equal("failed to add element 10.88.0.5 to map pods4: File exists", error.Message);
+        Assert.Equal("failed to add element 10.88.0.5 to set pods4-mark-00000010-00000010: File exists", error.Message);
         Assert.Equal(Errno.EEXIST, error.Cause.Errno);
         Assert.NotNull(error.Cause.BadAttributeOffset); // extended ACK points into the message
         Assert.IsType<AddElementOp>(error.Operation);

@@ -14,26 +14,30 @@ internal static class NftJson
     public static List<JsonObject> Rules(JsonNode ruleset, string chain) =>
         Objects(ruleset, "rule").Where(r => (string?)r["chain"] == chain).ToList();
 
-    /// <summary>Map elements as (address, comment, goto chain).</summary>
-    public static List<(string Address, string? Comment, string? Goto)> Elements(JsonNode ruleset, string map)
+    /// <summary>
+    /// The elements of every address set of one family (<paramref name="family"/> is "pods4" or
+    /// "pods6"), as (address, comment, mark chain). The mark chain is what the set's name says:
+    /// set "pods4-mark-X" feeds chain "mark-X" (the prerouting rules doing so are checked elsewhere).
+    /// </summary>
+    public static List<(string Address, string? Comment, string? Goto)> Elements(JsonNode ruleset, string family) =>
+        Objects(ruleset, "set")
+            .Where(s => ((string?)s["name"])!.StartsWith(family + "-", StringComparison.Ordinal))
+            .SelectMany(s => SetElements(s).Select(e => (e.Address, e.Comment, (string?)((string)s["name"]!)[(family.Length + 1)..])))
+            .ToList();
+
+    /// <summary>The elements of one set as (address, comment); fails on anything but a plain address.</summary>
+    public static List<(string Address, string? Comment)> SetElements(JsonObject set)
     {
-        var node = Objects(ruleset, "map").Single(m => (string?)m["name"] == map);
-        if (node["elem"] is not JsonArray elements)
+        if (set["elem"] is not JsonArray elements)
         {
             return [];
         }
 
-        // [[{"elem": {"val": "10.88.0.5", "comment": "..."}}, {"goto": {"target": "mark-..."}}], ...]
-        return elements.Select(pair =>
-        {
-            var key = pair![0]!;
-            var value = pair[1]!;
-            // An element without comment is a bare value, with one an {"elem": {...}} object.
-            var elem = key is JsonObject ? key["elem"] : null;
-            var address = elem is null ? (string)key! : (string)elem["val"]!;
-            var comment = (string?)elem?["comment"];
-            return (address, comment, (string?)value["goto"]?["target"]);
-        }).ToList();
+        // ["10.88.0.9", {"elem": {"val": "10.88.0.5", "comment": "..."}}]: a bare value, or an
+        // object when the element has a comment. A map element would be a [key, data] array.
+        return elements.Select(item => item is JsonObject o
+            ? ((string)o["elem"]!["val"]!, (string?)o["elem"]!["comment"])
+            : ((string)item!, null)).ToList();
     }
 
     /// <summary>Packets counted by the (single) counter rule of <paramref name="chain"/>.</summary>

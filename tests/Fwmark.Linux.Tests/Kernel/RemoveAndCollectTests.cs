@@ -21,15 +21,17 @@ public class RemoveAndCollectTests : KernelTestBase
     }
 
     [Fact]
-    public void Remove_without_addresses_finds_the_owners_elements_in_both_maps()
+    public void Remove_without_addresses_finds_the_owners_elements_in_every_set()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
         Dataplane.Install(PodB, [Ip("10.88.0.6"), Ip("2001:db8::6")], Vpn);
+        Dataplane.Install(new AttachmentOwner(PodA.Network, PodA.ContainerId, "eth1"), [Ip("10.88.0.7")], Gw2);
+        Dataplane.Install(PodA, [Ip("10.88.0.8")], Gw2);
 
         Dataplane.Remove(PodA, null);
 
         var json = Node.RulesetJson();
-        Assert.Equal(["10.88.0.6"], NftJson.Elements(json, "pods4").Select(e => e.Address));
+        Assert.Equal(["10.88.0.6", "10.88.0.7"], NftJson.Elements(json, "pods4").Select(e => e.Address).Order());
         Assert.Equal(["2001:db8::6"], NftJson.Elements(json, "pods6").Select(e => e.Address));
     }
 
@@ -46,8 +48,8 @@ public class RemoveAndCollectTests : KernelTestBase
     public void Remove_and_collect_never_touch_elements_without_one_of_our_tags()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        Node.Nft("add", "element", "inet", "fwmark", "pods4", $"{{ 10.88.0.8 comment \"added by hand\" : goto {Vpn.ChainName} }}");
-        Node.Nft("add", "element", "inet", "fwmark", "pods4", $"{{ 10.88.0.9 : goto {Vpn.ChainName} }}");
+        Node.Nft("add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ 10.88.0.8 comment \"added by hand\" }");
+        Node.Nft("add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ 10.88.0.9 }");
 
         Dataplane.Remove(PodA, null);
         var removed = Dataplane.Collect("net1", []);
@@ -90,7 +92,7 @@ public class RemoveAndCollectTests : KernelTestBase
         for (var i = 0; i < 3000; i++)
         {
             var owner = new AttachmentOwner("net1", $"stale-{i}", "eth0");
-            transaction.Add(new AddElementOp(new NftElement("pods4", Ip($"10.90.{i / 250}.{(i % 250) + 1}"), Vpn.ChainName, owner.Tag)));
+            transaction.Add(new AddElementOp(new NftElement($"pods4-{Vpn.ChainName}", Ip($"10.90.{i / 250}.{(i % 250) + 1}"), owner.Tag)));
         }
 
         using (var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path))

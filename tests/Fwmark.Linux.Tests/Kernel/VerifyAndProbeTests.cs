@@ -16,10 +16,10 @@ public class VerifyAndProbeTests : KernelTestBase
     public void Verify_reports_an_element_deleted_behind_its_back()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
-        Node.Nft("delete", "element", "inet", "fwmark", "pods6", "{ 2001:db8::5 }");
+        Node.Nft("delete", "element", "inet", "fwmark", "pods6-mark-00000010-00000010", "{ 2001:db8::5 }");
 
         Assert.Equal(
-            ["element 2001:db8::5 is missing from map pods6"],
+            ["element 2001:db8::5 is missing from set pods6-mark-00000010-00000010"],
             Dataplane.Verify(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn));
     }
 
@@ -30,18 +30,33 @@ public class VerifyAndProbeTests : KernelTestBase
         Dataplane.Install(PodB, [Ip("10.88.0.5")], Vpn);
 
         Assert.Equal(
-            [$"element 10.88.0.5 in map pods4 is owned by another attachment ({PodB.Tag})"],
+            [$"element 10.88.0.5 in set pods4-mark-00000010-00000010 is owned by another attachment ({PodB.Tag})"],
             Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
     }
 
     [Fact]
-    public void Verify_reports_an_element_pointing_to_another_mark_chain()
+    public void Verify_reports_an_element_in_another_mark_chains_set()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Gw2);
         Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
 
         Assert.Equal(
-            [$"element 10.88.0.5 in map pods4 points to {Gw2.ChainName} instead of chain {Vpn.ChainName}"],
+            [
+                "element 10.88.0.5 is missing from set pods4-mark-00000010-00000010",
+                $"element 10.88.0.5 is also in set pods4-{Gw2.ChainName}, which sends it to chain {Gw2.ChainName} instead of chain {Vpn.ChainName}",
+            ],
+            Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
+    }
+
+    [Fact]
+    public void Verify_reports_an_element_in_two_mark_sets_at_once()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Gw2);
+        Node.Nft("add", "element", "inet", "fwmark", $"pods4-{Gw2.ChainName}", "{ 10.88.0.5 }");
+
+        Assert.Equal(
+            [$"element 10.88.0.5 is also in set pods4-{Gw2.ChainName}, which sends it to chain {Gw2.ChainName} instead of chain {Vpn.ChainName}"],
             Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
     }
 
@@ -54,10 +69,13 @@ public class VerifyAndProbeTests : KernelTestBase
         Assert.Equal(
             [
                 "rule \"ct direction reply return\" is missing from chain prerouting",
-                "rule \"ip saddr vmap @pods4\" is missing from chain prerouting",
-                "rule \"ip6 saddr vmap @pods6\" is missing from chain prerouting",
+                $"rule \"ip saddr @pods4-{Vpn.ChainName} goto {Vpn.ChainName}\" is missing from chain prerouting",
+                $"rule \"ip6 saddr @pods6-{Vpn.ChainName} goto {Vpn.ChainName}\" is missing from chain prerouting",
+                $"rule \"ip saddr @pods4-{Gw2.ChainName} goto {Gw2.ChainName}\" is missing from chain prerouting",
+                $"rule \"ip6 saddr @pods6-{Gw2.ChainName} goto {Gw2.ChainName}\" is missing from chain prerouting",
                 $"chain {Gw2.ChainName} is missing from table inet fwmark",
-                $"element 10.88.0.5 in map pods4 points to {Vpn.ChainName} instead of chain {Gw2.ChainName}",
+                $"set pods4-{Gw2.ChainName} is missing from table inet fwmark, so 10.88.0.5 is not marked",
+                $"element 10.88.0.5 is also in set pods4-{Vpn.ChainName}, which sends it to chain {Vpn.ChainName} instead of chain {Gw2.ChainName}",
             ],
             Dataplane.Verify(PodA, [Ip("10.88.0.5")], Gw2));
     }

@@ -27,33 +27,63 @@ public static class FwmarkRuleset
         JsonNode.Parse(netns.Run("nft", "-j", "list", "ruleset").Stdout)?["nftables"]?.AsArray()
         ?? throw new TestbedException($"failed to parse nft -j output in {netns}");
 
-    /// <summary>Every element of the verdict maps in table inet fwmark.</summary>
+    /// <summary>
+    /// Every element of the address sets in table inet fwmark (pods4-&lt;mark chain&gt;, pods6-&lt;mark chain&gt;),
+    /// each with the verdict of the prerouting rule that looks its set up (normally goto the mark chain).
+    /// </summary>
     public static IReadOnlyList<MapElement> Elements(Netns netns)
     {
+        var json = Json(netns);
+        var verdicts = SetVerdicts(json);
         var elements = new List<MapElement>();
-        foreach (var item in Json(netns))
+        foreach (var item in json)
         {
-            var map = item?["map"];
-            if (map is null || map["family"]?.GetValue<string>() != "inet" || map["table"]?.GetValue<string>() != Table)
+            var set = item?["set"];
+            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != Table)
             {
                 continue;
             }
 
-            var mapName = map["name"]!.GetValue<string>();
-            foreach (var pair in map["elem"]?.AsArray() ?? [])
+            var setName = set["name"]!.GetValue<string>();
+            var (verdict, target) = verdicts.TryGetValue(setName, out var found) ? found : ("none", null);
+            foreach (var element in set["elem"]?.AsArray() ?? [])
             {
-                // Each entry is [key, verdict]; a key with a comment is {"elem": {"val": ..., "comment": ...}}.
-                var key = pair![0]!;
-                var (value, comment) = key is JsonObject o && o["elem"] is JsonObject e
+                // A bare address, or {"elem": {"val": ..., "comment": ...}} when it has a comment.
+                var (value, comment) = element is JsonObject o && o["elem"] is JsonObject e
                     ? (e["val"]!.GetValue<string>(), e["comment"]?.GetValue<string>())
-                    : (key.GetValue<string>(), null);
-                var verdict = pair[1]!.AsObject().First();
-                var target = verdict.Value?["target"]?.GetValue<string>();
-                elements.Add(new MapElement(mapName, IPAddress.Parse(value), comment, verdict.Key, target));
+                    : (element!.GetValue<string>(), null);
+                elements.Add(new MapElement(setName, IPAddress.Parse(value), comment, verdict, target));
             }
         }
 
         return elements;
+    }
+
+    /// <summary>Set name → (verdict, chain) of the prerouting rule matching <c>saddr @set</c>.</summary>
+    private static Dictionary<string, (string Verdict, string? Target)> SetVerdicts(JsonArray json)
+    {
+        var verdicts = new Dictionary<string, (string, string?)>(StringComparer.Ordinal);
+        foreach (var item in json)
+        {
+            var rule = item?["rule"];
+            if (rule is null || rule["family"]?.GetValue<string>() != "inet" || rule["table"]?.GetValue<string>() != Table
+                || rule["chain"]?.GetValue<string>() != "prerouting")
+            {
+                continue;
+            }
+
+            var expressions = rule["expr"]?.AsArray() ?? [];
+            var set = expressions.Select(x => x?["match"]?["right"]).OfType<JsonValue>()
+                .Select(v => v.TryGetValue<string>(out var text) ? text : null)
+                .FirstOrDefault(text => text is not null && text.StartsWith('@'));
+            var verdict = expressions.OfType<JsonObject>().Select(x => x.First()).FirstOrDefault(x => x.Key is "goto" or "jump");
+            if (set is not null && verdict.Key is not null)
+            {
+                verdicts[set[1..]] = (verdict.Key, verdict.Value?["target"]?.GetValue<string>());
+            }
+        }
+
+        return verdicts;
     }
 
     /// <summary>The elements for <paramref name="address"/> (normally zero or one).</summary>
@@ -61,5 +91,9 @@ public static class FwmarkRuleset
         [.. Elements(netns).Where(e => e.Address.Equals(address))];
 }
 
-/// <summary>One element of pods4/pods6: address → verdict (e.g. goto mark-00000010-00000010), with its owner comment.</summary>
+/// <summary>
+/// One element of a pod set (<see cref="Map"/> is the set's name, e.g. pods4-mark-00000010-00000010), with its
+/// owner comment and what the prerouting rule does with its addresses (e.g. goto mark-00000010-00000010;
+/// "none" when no rule looks the set up).
+/// </summary>
 public sealed record MapElement(string Map, IPAddress Address, string? Comment, string Verdict, string? Target);
