@@ -237,19 +237,10 @@ public sealed class NftDataplane : IDataplane
         }
     }
 
-    private static CniException Translate(string what, Exception e) => e switch
-    {
-        NftException n => new CniException(
-            CniErrorCodes.IoFailure,
-            n.Message,
-            n.Script is null ? n.Cause.Details : $"{n.Cause.Details}\ntransaction:\n{n.Script}"),
-        NetlinkException n => new CniException(CniErrorCodes.IoFailure, $"failed to {what}: {n.Message}", n.Details),
-        // Lock and namespace failures already read "failed to lock ...".
-        TimeoutException t => new CniException(CniErrorCodes.TryAgainLater, t.Message, $"while trying to {what}"),
-        IOException or UnauthorizedAccessException => new CniException(CniErrorCodes.IoFailure, e.Message, $"while trying to {what}"),
-        NetlinkFormatException f => new CniException(CniErrorCodes.IoFailure, $"failed to {what}: malformed netlink reply: {f.Message}"),
-        _ => new CniException(CniErrorCodes.Internal, $"failed to {what}: {e.Message}", e.ToString()),
-    };
+    /// <summary>nf_tables failures carry the transaction as nft script text; the rest is the layer's shared mapping.</summary>
+    private static CniException Translate(string what, Exception e) => e is NftException n
+        ? new CniException(CniErrorCodes.IoFailure, n.Message, n.Script is null ? n.Cause.Details : $"{n.Cause.Details}\ntransaction:\n{n.Script}")
+        : LinuxErrors.ToCni(what, e);
 
     private static string Describe(AttachmentOwner owner) => $"{owner.Network}/{owner.ContainerId}/{owner.IfName}";
 }
