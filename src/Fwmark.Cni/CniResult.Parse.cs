@@ -89,8 +89,7 @@ public sealed partial class CniResult
     }
 
     /// <summary>
-    /// "10.1.2.3/24" or "2001:db8::5/64", as strict as Go's net.ParseCIDR: IPAddress.TryParse alone
-    /// would also take "10", "0x0a.1", "[::1]" or a zone suffix, none of which a runtime ever writes.
+    /// "10.1.2.3/24" or "2001:db8::5/64", as strict as Go's net.ParseCIDR (see <see cref="StrictIp"/>).
     /// </summary>
     private static bool TryParseCidr(string text, [NotNullWhen(true)] out IPAddress? address, out int prefix)
     {
@@ -104,23 +103,12 @@ public sealed partial class CniResult
 
         var host = text[..slash];
         var length = text[(slash + 1)..];
-        var isV6 = host.Contains(':');
-        var hostOk = isV6
-            ? host.IndexOfAny(['%', '[']) < 0 && IPAddress.TryParse(host, out address) && address.AddressFamily == AddressFamily.InterNetworkV6
-            : IsDottedQuad(host) && IPAddress.TryParse(host, out address);
-        if (!hostOk || length.Length is 0 or > 3 || !length.All(char.IsAsciiDigit))
+        if (!StrictIp.TryParse(host, out address) || length.Length is 0 or > 3 || !length.All(char.IsAsciiDigit))
         {
             return false;
         }
 
         prefix = int.Parse(length);
-        return prefix <= (isV6 ? 128 : 32);
-    }
-
-    private static bool IsDottedQuad(string host)
-    {
-        var parts = host.Split('.');
-        return parts.Length == 4
-            && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && int.Parse(p) <= 255);
+        return prefix <= (address.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32);
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Fwmark.Cni;
 using Fwmark.Core.Config;
 
 namespace Fwmark.Core.Routing;
@@ -216,7 +217,7 @@ internal static class RouteSpecParser
         }
 
         var text = node.GetValue<string>();
-        if (!TryParseAddress(text, out var address))
+        if (!StrictIp.TryParse(text, out var address))
         {
             problems.Invalid(path, $"{ConfigJson.Quote(text)} is not an IP address (expected e.g. \"192.0.2.1\" or \"2001:db8::1\", without prefix length or %zone)");
             return null;
@@ -235,34 +236,6 @@ internal static class RouteSpecParser
         }
 
         return address;
-    }
-
-    /// <summary>
-    /// Stricter than <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>, which also takes "10.1"
-    /// (as 10.0.0.1), integers and zone ids: a typo must be a problem, not a different gateway.
-    /// </summary>
-    private static bool TryParseAddress(string text, out IPAddress address)
-    {
-        address = IPAddress.None;
-        if (text.Contains(':', StringComparison.Ordinal))
-        {
-            if (text.Contains('%', StringComparison.Ordinal) || !IPAddress.TryParse(text, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
-            {
-                return false;
-            }
-
-            address = v6;
-            return true;
-        }
-
-        var parts = text.Split('.');
-        if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit) || int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) > 255))
-        {
-            return false;
-        }
-
-        address = IPAddress.Parse(text);
-        return true;
     }
 
     private static bool IsUnicast(IPAddress address)

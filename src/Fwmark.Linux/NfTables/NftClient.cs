@@ -9,8 +9,6 @@ namespace Fwmark.Linux.NfTables;
 /// </summary>
 internal sealed class NftClient(NetlinkSocket socket, NftTable table)
 {
-    private const int MaxDumpAttempts = 5;
-
     public NftTable Table { get; } = table;
 
     /// <summary>NFT_MSG_GETGEN: the ruleset generation id; proves nf_tables answers at all.</summary>
@@ -137,41 +135,15 @@ internal sealed class NftClient(NetlinkSocket socket, NftTable table)
             }
         });
 
-    private delegate void RequestBuilder(ref NetlinkWriter writer, uint sequence);
-
-    private delegate void ReplyReader<T>(in NetlinkMessage reply, List<T> into);
-
-    /// <summary>Repeats a dump the kernel marked as interrupted by a concurrent ruleset change.</summary>
-    private List<T> DumpConsistently<T>(string what, RequestBuilder build, ReplyReader<T> read)
+    private List<T> DumpConsistently<T>(string what, NetlinkRequestBuilder build, NetlinkReplyReader<T> read)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            var writer = new NetlinkWriter(256);
-            build(ref writer, socket.NextSequence());
-            var items = new List<T>();
-            bool consistent;
-            try
-            {
-                consistent = socket.Dump(writer.WrittenSpan, (in NetlinkMessage reply) => read(reply, items));
-            }
-            catch (NetlinkException e) when (e.IsNotFound)
-            {
-                return [];
-            }
-            catch (NetlinkException e)
-            {
-                throw new NftException(what, e);
-            }
-
-            if (consistent)
-            {
-                return items;
-            }
-
-            if (attempt == MaxDumpAttempts)
-            {
-                throw new NftException(what, new NetlinkException(Errno.EAGAIN, kernelMessage: "the ruleset kept changing during the dump"));
-            }
+            return NetlinkDump.Consistently(socket, build, read, "the ruleset");
+        }
+        catch (NetlinkException e)
+        {
+            throw new NftException(what, e);
         }
     }
 }

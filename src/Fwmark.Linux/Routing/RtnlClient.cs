@@ -9,8 +9,6 @@ namespace Fwmark.Linux.Routing;
 /// </summary>
 internal sealed class RtnlClient
 {
-    private const int MaxDumpAttempts = 5;
-
     private readonly NetlinkSocket _socket;
     private readonly byte _protocol;
 
@@ -116,38 +114,6 @@ internal sealed class RtnlClient
         return found;
     }
 
-    private delegate void RequestBuilder(ref NetlinkWriter writer, uint sequence);
-
-    private delegate void ReplyReader<T>(in NetlinkMessage message, List<T> into);
-
-    /// <summary>Repeats a dump the kernel flagged as interrupted by a concurrent change.</summary>
-    private List<T> DumpConsistently<T>(RequestBuilder build, ReplyReader<T> read)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var writer = new NetlinkWriter(64);
-            build(ref writer, _socket.NextSequence());
-            var items = new List<T>();
-            bool consistent;
-            try
-            {
-                consistent = _socket.Dump(writer.WrittenSpan, (in NetlinkMessage message) => read(message, items));
-            }
-            catch (NetlinkException e) when (e.IsNotFound)
-            {
-                // A route dump filtered by a table that does not exist yet.
-                return [];
-            }
-
-            if (consistent)
-            {
-                return items;
-            }
-
-            if (attempt == MaxDumpAttempts)
-            {
-                throw new NetlinkException(Errno.EAGAIN, kernelMessage: "the routing configuration kept changing during the dump");
-            }
-        }
-    }
+    private List<T> DumpConsistently<T>(NetlinkRequestBuilder build, NetlinkReplyReader<T> read) =>
+        NetlinkDump.Consistently(_socket, build, read, "the routing configuration");
 }
