@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the demo and the tests need, only when something is missing.
+# Installs the Debian packages the demo and the tests need, only when something is missing:
+# nft, ip, the real CNI plugins (bridge, host-local), kernel headers, socat (test server and client),
+# sysctl, and clang + zlib for the Native AOT link.
 # Exits non-zero when a package cannot be installed: a missing prerequisite is a failure, never a skip.
 set -euo pipefail
 
-packages=(nftables iproute2 containernetworking-plugins linux-libc-dev socat clang zlib1g-dev)
+packages=(nftables iproute2 containernetworking-plugins linux-libc-dev socat procps clang zlib1g-dev)
 
 missing=()
 for p in "${packages[@]}"; do
