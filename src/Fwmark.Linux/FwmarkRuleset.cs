@@ -84,6 +84,13 @@ internal static class FwmarkRuleset
         return [.. chains.Order(StringComparer.Ordinal)];
     }
 
+    /// <summary>Sets in our table whose names this build would not make (a different fwmark version's).</summary>
+    public static List<string> UnknownSets(IEnumerable<string> setNames) =>
+    [
+        .. setNames.Where(n => !(n.StartsWith(Prefix4, StringComparison.Ordinal) || n.StartsWith(Prefix6, StringComparison.Ordinal))
+            || ParseMarkChain(n[Prefix4.Length..]) is null),
+    ];
+
     /// <summary>The mark a chain name "mark-VVVVVVVV-MMMMMMMM[-connmark]" stands for; null for any other name.</summary>
     public static MarkSpec? ParseMarkChain(string chain)
     {

@@ -15,8 +15,11 @@ namespace Fwmark.Linux;
 /// and attachment and are only ever created or repaired, never deleted (a mark chain may still be
 /// used by another network). Each set element belongs to exactly one attachment: its comment is
 /// <see cref="AttachmentOwner.Tag"/>, and Remove/Collect delete an element only when that tag
-/// names the caller, so a pod that inherited a recycled IP keeps its element. Elements whose
-/// comment is not one of our tags are never touched. An address is in at most one mark's set.
+/// names the caller, so a pod that inherited a recycled IP keeps its element; Remove and Collect
+/// never touch an element whose comment is not one of our tags. Install is the one exception, by
+/// design: the address now belongs to the installing attachment, so whatever element holds it is
+/// replaced. An address is in at most one mark's set. Sets this build did not name (another
+/// fwmark version's) make Install refuse, since rewriting prerouting would drop their lookups.
 ///
 /// Races: concurrent invocations (runtimes run ADD/DEL of different pods in parallel) are
 /// serialised by an exclusive flock held across "read the kernel, decide, commit", because each
@@ -48,7 +51,17 @@ public sealed class NftDataplane : IDataplane
     public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
         Mutate($"install mark {mark.Name} for {Describe(owner)}", (client, transaction) =>
         {
-            var markChains = FwmarkRuleset.MarkChains(client.DumpSetNames(), mark.ChainName);
+            var setNames = client.DumpSetNames();
+            if (FwmarkRuleset.UnknownSets(setNames) is { Count: > 0 } unknown)
+            {
+                // Another fwmark build made them: rewriting prerouting without their lookups would
+                // leave their pods unmarked, so refuse rather than guess.
+                throw new CniException(CniErrorCodes.IoFailure,
+                    $"failed to install mark {mark.Name} for {Describe(owner)}: table {FwmarkRuleset.Table} holds set(s) {string.Join(", ", unknown)} that this fwmark version did not make",
+                    "another fwmark version programmed this node; upgrade or downgrade every node component to one version, or remove the table (nft delete table inet fwmark) while no pod needs it");
+            }
+
+            var markChains = FwmarkRuleset.MarkChains(setNames, mark.ChainName);
             EnsureStructure(client, transaction, mark, markChains);
             foreach (var address in addresses.Distinct())
             {
@@ -164,6 +177,10 @@ public sealed class NftDataplane : IDataplane
         foreach (var other in markChains.Where(c => c != mark.ChainName).Select(FwmarkRuleset.ParseMarkChain).OfType<MarkSpec>())
         {
             wanted.Add((FwmarkRuleset.MarkChain(other), FwmarkRuleset.MarkRules(other)));
+            if (other.Connmark)
+            {
+                wanted.Add((ConnmarkRules.RestoreChain(other), ConnmarkRules.RestoreRules(other)));
+            }
         }
 
         var broken = wanted

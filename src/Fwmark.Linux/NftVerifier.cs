@@ -69,12 +69,10 @@ internal static class NftVerifier
         }
 
         var present = rules.Where(r => r.Chain == chain).Select(r => r.Fingerprint).ToList();
-        foreach (var rule in wanted)
+        var missing = wanted.Where(rule => !present.Contains(rule.Fingerprint)).ToList();
+        foreach (var rule in missing)
         {
-            if (!present.Contains(rule.Fingerprint))
-            {
-                problems.Add($"rule \"{rule.Text}\" is missing from chain {chain}");
-            }
+            problems.Add($"rule \"{rule.Text}\" is missing from chain {chain}");
         }
 
         var expected = wanted.Select(r => r.Fingerprint).ToList();
@@ -83,9 +81,10 @@ internal static class NftVerifier
         {
             problems.Add($"chain {chain} holds {unexpected} rule(s) fwmark did not create");
         }
-        else if (present.Count == expected.Count && !present.SequenceEqual(expected))
+        else if (missing.Count == 0 && !present.SequenceEqual(expected))
         {
-            problems.Add($"rules of chain {chain} are out of order");
+            // A copy of a lookup placed before "ct direction reply return" would mark inbound replies.
+            problems.Add($"rules of chain {chain} are duplicated or out of order");
         }
     }
 }
