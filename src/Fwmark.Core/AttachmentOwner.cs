@@ -44,6 +44,24 @@ public sealed record AttachmentOwner(string Network, string ContainerId, string 
         return IsHex(networkKey) && IsHex(key);
     }
 
+    /// <summary>
+    /// Whether an element tagged <paramref name="tag"/> belongs to <paramref name="network"/> (GC's
+    /// question). The 8-hex network key alone could collide between two names (1 in 2^32), so the
+    /// readable tail's network name is compared too whenever the tail still holds it in full
+    /// (network names cannot contain '/').
+    /// </summary>
+    public static bool TagBelongsTo(string tag, string network)
+    {
+        if (!TryParseTag(tag, out var networkKey, out _) || networkKey != new AttachmentOwner(network, "", "").NetworkKey)
+        {
+            return false;
+        }
+
+        var tail = tag.Length > 26 ? tag[26..] : "";
+        var slash = tail.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 || tail[..slash] == network;
+    }
+
     // XXH3-64 (seed 0): a specified, stable algorithm — these keys live in the kernel across plugin
     // upgrades, so changing it would orphan existing elements. Not SHA-256: on Linux .NET hashes
     // through OpenSSL, whose load and config parsing cost ~3 ms per exec (docs/benchmarks.md).

@@ -121,15 +121,14 @@ public sealed class NftDataplane : IDataplane
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) =>
         Mutate($"collect stale marks of network {network}", (client, transaction) =>
         {
-            var networkKey = new AttachmentOwner(network, "", "").NetworkKey;
             var validKeys = valid.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
             foreach (var set in FwmarkRuleset.MarkChains(client.DumpSetNames()).SelectMany(FwmarkRuleset.SetsOf))
             {
                 foreach (var element in client.DumpElements(set.Name))
                 {
                     if (element.Comment is not null
-                        && AttachmentOwner.TryParseTag(element.Comment, out var elementNetwork, out var key)
-                        && elementNetwork == networkKey
+                        && AttachmentOwner.TagBelongsTo(element.Comment, network)
+                        && AttachmentOwner.TryParseTag(element.Comment, out _, out var key)
                         && !validKeys.Contains(key))
                     {
                         transaction.Add(new DeleteElementOp(new NftElement(set.Name, element.Key)));

@@ -114,4 +114,18 @@ public class AttachmentOwnerTests
         Assert.Equal(new AttachmentOwner("net", "c1", "eth0").NetworkKey, new AttachmentOwner("net", "c2", "net1").NetworkKey);
         Assert.NotEqual(new AttachmentOwner("net", "c1", "eth0").NetworkKey, new AttachmentOwner("net2", "c1", "eth0").NetworkKey);
     }
+
+    [Fact]
+    public void A_tag_belongs_to_its_network_and_a_key_collision_is_caught_by_the_readable_name()
+    {
+        Assert.True(AttachmentOwner.TagBelongsTo(Owner.Tag, "mustredirect"));
+        Assert.False(AttachmentOwner.TagBelongsTo(Owner.Tag, "other"));
+
+        // The network key of "mustredirect" in front of another network's name: as if two names collided.
+        var collided = $"{Owner.NetworkKey}.{Owner.Key} impostor/{Owner.ContainerId}/eth0";
+        Assert.False(AttachmentOwner.TagBelongsTo(collided, "mustredirect"));
+
+        // A tail cut before the first '/' cannot be compared: the key decides.
+        Assert.True(AttachmentOwner.TagBelongsTo($"{Owner.NetworkKey}.{Owner.Key} mustredir", "mustredirect"));
+    }
 }
