@@ -12,16 +12,7 @@ internal sealed class ScratchNetns : IDisposable
     public ScratchNetns()
     {
         Name = $"fwl-{Guid.NewGuid():N}"[..16];
-        Shell.Run("ip", "netns", "add", Name);
-        try
-        {
-            GuardNotInitial();
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
+        TestNetns.Create(Name);
     }
 
     public string Name { get; }
@@ -38,24 +29,5 @@ internal sealed class ScratchNetns : IDisposable
 
     public JsonNode RulesetJson() => JsonNode.Parse(Nft("-j", "list", "ruleset"))!;
 
-    public void Dispose() => Shell.TryRun("ip", "netns", "delete", Name);
-
-    private void GuardNotInitial()
-    {
-        var target = Inode(Path);
-        var own = Inode("/proc/self/ns/net");
-        if (target == own)
-        {
-            throw new InvalidOperationException($"refusing to use {Path}: it is this process's own network namespace");
-        }
-
-        // /proc/1 may be unreadable inside a sandbox; when it is readable it must differ too.
-        var (code, init, _) = Shell.TryRun("stat", "-L", "-c", "%i", "/proc/1/ns/net");
-        if (code == 0 && init.Trim() == target)
-        {
-            throw new InvalidOperationException($"refusing to use {Path}: it is the initial network namespace");
-        }
-    }
-
-    private static string Inode(string path) => Shell.Run("stat", "-L", "-c", "%i", path).Trim();
+    public void Dispose() => TestNetns.Delete(Name);
 }

@@ -13,10 +13,9 @@ internal sealed partial class RouteNetns : IDisposable
     public RouteNetns(string role = "node")
     {
         Name = $"fwr-{role}-{Guid.NewGuid():N}"[..(13 + role.Length)];
-        Shell.Run("ip", "netns", "add", Name);
+        TestNetns.Create(Name);
         try
         {
-            GuardNotHost();
             // Without DAD, link-local addresses are usable at once: a forwarded IPv6 packet would
             // otherwise wait seconds for neighbour discovery, which has no source address until then.
             Sysctl("net.ipv6.conf.all.accept_dad", "0");
@@ -82,37 +81,12 @@ internal sealed partial class RouteNetns : IDisposable
         return match.Success ? long.Parse(match.Groups[1].Value) : throw new InvalidOperationException($"no packet count in: {text}");
     }
 
-    public void Dispose() => Shell.TryRun("ip", "netns", "delete", Name);
+    public void Dispose() => TestNetns.Delete(Name);
 
     public static List<string> Lines(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(l => SpacePattern().Replace(l, " "))
             .ToList();
-
-    private void GuardNotHost()
-    {
-        var target = Inode(Path);
-        if (target == Inode("/proc/self/ns/net"))
-        {
-            throw new InvalidOperationException($"refusing to use {Path}: it is this process's own network namespace");
-        }
-
-        // /proc/1 is unreadable in some sandboxes; when it can be read it must differ too.
-        var (code, init, _) = Shell.TryRun("stat", "-L", "-c", "%i", "/proc/1/ns/net");
-        if (code == 0 && init.Trim() == target)
-        {
-            throw new InvalidOperationException($"refusing to use {Path}: it is the initial network namespace");
-        }
-
-        // Whatever the inodes say, a namespace we just created holds nothing but its loopback.
-        var links = Lines(Shell.Run("ip", "-n", Name, "-o", "link", "show"));
-        if (links.Count != 1 || !links[0].Contains(" lo:", StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"refusing to use {Path}: it is not a fresh namespace ({links.Count} links)");
-        }
-    }
-
-    private static string Inode(string path) => Shell.Run("stat", "-L", "-c", "%i", path).Trim();
 
     [GeneratedRegex(@"packets (\d+)")]
     private static partial Regex PacketsPattern();
