@@ -2,13 +2,13 @@
 # Installs the Debian packages the demo and the tests need, only when something is missing:
 # nft, ip, the real CNI plugins (bridge, host-local), kernel headers, socat (test server and client),
 # sysctl, clang + zlib for the Native AOT link, and the container runtimes the runtime tests start in their own
-# namespaces (containerd + runc for CRI, podman + conmon for its CNI backend, iptables for the bridge and firewall
-# plugins podman configures, busybox-static for their images).
+# namespaces: containerd + runc (CRI), podman + conmon (CNI backend) and netavark (podman 5's default backend),
+# iptables for the bridge/firewall plugins podman configures, busybox-static for their images.
 # Exits non-zero when a package cannot be installed: a missing prerequisite is a failure, never a skip.
 set -euo pipefail
 
 packages=(nftables iproute2 containernetworking-plugins linux-libc-dev socat procps clang zlib1g-dev
-  containerd runc podman conmon iptables busybox-static)
+  containerd runc podman conmon netavark iptables busybox-static)
 
 missing=()
 for p in "${packages[@]}"; do

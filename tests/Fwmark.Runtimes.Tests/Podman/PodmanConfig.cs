@@ -5,16 +5,17 @@ namespace Fwmark.Runtimes.Tests.Podman;
 /// /etc/containers (which stays untouched): the CNI backend with this run's plugin and network config dirs,
 /// runc + cgroupfs (crun refuses this VM's cgroup layout), a file events log, file locks instead of the
 /// machine-wide /dev/shm lock segment, and ulimits the VM can grant. <c>default_subnet</c> moves the built-in
-/// "podman" network away from 10.88.0.0/16, where the testbed's pod networks live.
+/// "podman" network away from 10.88.0.0/16, where the testbed's pod networks live. The backend is "cni" for
+/// the supported setup, "netavark" for the podman 5 default that runs no CNI chain.
 /// </summary>
 internal static class PodmanConfig
 {
-    public static string ContainersConf(PodmanPaths paths, string binDir) => $$"""
+    public static string ContainersConf(PodmanPaths paths, string binDir, string backend) => $$"""
         [containers]
         default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 
         [network]
-        network_backend = "cni"
+        network_backend = "{{backend}}"
         cni_plugin_dirs = ["{{binDir}}"]
         network_config_dir = "{{paths.NetworkConfigDir}}"
         default_subnet = "10.87.0.0/24"

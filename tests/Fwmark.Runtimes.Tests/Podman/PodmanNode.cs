@@ -21,7 +21,7 @@ namespace Fwmark.Runtimes.Tests.Podman;
 /// One per test class; <see cref="Dispose"/> removes containers, networks, podman's result cache entries of
 /// this run's containers, mounts, dirs and namespaces, also when the constructor fails half-way.
 /// </summary>
-public sealed class PodmanNode : IDisposable
+public class PodmanNode : IDisposable
 {
     public const string Image = "localhost/fwmark-busybox";
     public const string Redirect = "mustredirect";
@@ -36,28 +36,13 @@ public sealed class PodmanNode : IDisposable
     private readonly PodmanPaths _paths;
     private readonly List<string> _containerIds = [];
     private readonly List<string> _netnsPaths = [];
+    private readonly List<string> _networks = [];
 
     public PodmanNode()
+        : this("cni")
     {
-        Prerequisites.Require("podman", "podman");
-        Prerequisites.Require("conmon", "conmon");
-        Prerequisites.Require("runc", "runc");
-        FwmarkBinaryPath = FwmarkBinary.FromEnvironment();
-        Bed = NodeTestbed.Create();
         try
         {
-            BinDir = CniBinDir.Create(Bed, FwmarkBinaryPath);
-            _paths = new PodmanPaths(Path.Combine(Bed.WorkDir, "podman"));
-            Directory.CreateDirectory(_paths.Dir);
-            Bed.Cleanup.Push($"podman dir {_paths.Dir}", () => Mounts.UnmountAndDelete(_paths.Dir));
-            File.WriteAllText(_paths.ContainersConf, PodmanConfig.ContainersConf(_paths, BinDir));
-            File.WriteAllText(_paths.StorageConf, PodmanConfig.StorageConf(_paths));
-            Bed.Cleanup.Push("podman containers and networks", RemoveEverything);
-
-            File.WriteAllBytes(_paths.RootfsTar, BusyboxImage.RootfsTar());
-            Podman("import", "--change", "CMD=[\"/bin/sh\"]", _paths.RootfsTar, Image).EnsureSuccess();
-            Version = Podman("version", "--format", "{{.Client.Version}}").EnsureSuccess().Stdout.Trim();
-
             CreateNetwork(Redirect, 30, Fwmark(defaultMark: true));
             CreateNetwork(Plain, 31, fwmark: null);
             CreateNetwork(Select, 32, Fwmark(defaultMark: false));
@@ -69,7 +54,43 @@ public sealed class PodmanNode : IDisposable
         }
     }
 
+    /// <summary>The node, podman's config for <paramref name="backend"/> and the image; no networks yet.</summary>
+    protected PodmanNode(string backend)
+    {
+        Backend = backend;
+        Prerequisites.Require("podman", "podman");
+        Prerequisites.Require("conmon", "conmon");
+        Prerequisites.Require("runc", "runc");
+        FwmarkBinaryPath = FwmarkBinary.FromEnvironment();
+        Bed = NodeTestbed.Create();
+        try
+        {
+            BinDir = CniBinDir.Create(Bed, FwmarkBinaryPath);
+            _paths = new PodmanPaths(Path.Combine(Bed.WorkDir, "podman"));
+            Directory.CreateDirectory(_paths.Dir);
+            Bed.Cleanup.Push($"podman dir {_paths.Dir}", () => Mounts.UnmountAndDelete(_paths.Dir));
+            File.WriteAllText(_paths.ContainersConf, PodmanConfig.ContainersConf(_paths, BinDir, backend));
+            File.WriteAllText(_paths.StorageConf, PodmanConfig.StorageConf(_paths));
+            Bed.Cleanup.Push("podman containers and networks", RemoveEverything);
+
+            File.WriteAllBytes(_paths.RootfsTar, BusyboxImage.RootfsTar());
+            Podman("import", "--change", "CMD=[\"/bin/sh\"]", _paths.RootfsTar, Image).EnsureSuccess();
+            Version = Podman("version", "--format", "{{.Client.Version}}").EnsureSuccess().Stdout.Trim();
+        }
+        catch
+        {
+            Bed.Dispose();
+            throw;
+        }
+    }
+
     public NodeTestbed Bed { get; }
+
+    /// <summary>podman's network backend in this node's containers.conf: "cni" or "netavark".</summary>
+    public string Backend { get; }
+
+    /// <summary>This run's podman dir (config, storage, network config), removed with the node.</summary>
+    protected string Dir => _paths.Dir;
 
     public string FwmarkBinaryPath { get; }
 
@@ -146,18 +167,23 @@ public sealed class PodmanNode : IDisposable
     /// <summary><c>podman rm -f</c>, tolerant of a container that is already gone (tests call it in <c>finally</c>).</summary>
     public void Remove(PodmanContainer container) => Podman("rm", "-f", "-i", "-t", "0", container.Name).EnsureSuccess();
 
-    public void Dispose() => Bed.Dispose();
+    public void Dispose()
+    {
+        Bed.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>
-    /// The fwmark object a user appends: mark "gw" = 0x888 (the seed's value) with a route through the VPN
-    /// uplink to the separate gateway, and — for the whole-network case — <c>defaultMark</c>.
+    /// The fwmark object a user appends (docs/routing.md): mark "gw" = 0x888 under mask 0xfff (the seed's value;
+    /// the mask leaves portmap's 0x2000 bit alone) with a route through the VPN uplink to the separate gateway,
+    /// and — for the whole-network case — <c>defaultMark</c>.
     /// </summary>
-    private JsonObject Fwmark(bool defaultMark)
+    protected JsonObject Fwmark(bool defaultMark)
     {
         var plugin = new JsonObject
         {
             ["type"] = "fwmark",
-            ["marks"] = new JsonObject { [MarkName] = new JsonObject { ["mark"] = "0x888", ["route"] = FwmarkRouteConfig.VpnRoute(Bed, Table) } },
+            ["marks"] = new JsonObject { [MarkName] = new JsonObject { ["mark"] = "0x888", ["mask"] = "0xfff", ["route"] = FwmarkRouteConfig.VpnRoute(Bed, Table) } },
         };
         if (defaultMark)
         {
@@ -175,10 +201,7 @@ public sealed class PodmanNode : IDisposable
     /// </summary>
     private void CreateNetwork(string name, int index, JsonObject? fwmark)
     {
-        Podman("network", "create", "--disable-dns",
-            "--subnet", Testbed.Topology.Addresses.PodSubnetV4(index),
-            "--subnet", Testbed.Topology.Addresses.PodSubnetV6(index),
-            name).EnsureSuccess();
+        CreateBareNetwork(name, index);
         var file = Path.Combine(_paths.NetworkConfigDir, $"{name}.conflist");
         var conflist = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
         var plugins = conflist["plugins"]!.AsArray();
@@ -193,12 +216,28 @@ public sealed class PodmanNode : IDisposable
         File.WriteAllText(file, conflist.ToJsonString());
     }
 
+    /// <summary><c>podman network create</c> with subnets inside the testbed's pod range, nothing edited.</summary>
+    protected void CreateBareNetwork(string name, int index)
+    {
+        Podman("network", "create", "--disable-dns",
+            "--subnet", Testbed.Topology.Addresses.PodSubnetV4(index),
+            "--subnet", Testbed.Topology.Addresses.PodSubnetV6(index),
+            name).EnsureSuccess();
+        lock (_networks)
+        {
+            _networks.Add(name);
+        }
+    }
+
     private void RemoveEverything()
     {
         Podman("rm", "-a", "-f", "-t", "0");
-        foreach (var network in new[] { Redirect, Plain, Select })
+        lock (_networks)
         {
-            Podman("network", "rm", "-f", network);
+            foreach (var network in _networks)
+            {
+                Podman("network", "rm", "-f", network);
+            }
         }
 
         lock (_netnsPaths)
