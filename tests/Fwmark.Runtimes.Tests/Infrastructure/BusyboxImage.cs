@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -49,7 +50,7 @@ internal static class BusyboxImage
         var layerDigest = Digest(layer);
         var config = Json(new JsonObject
         {
-            ["architecture"] = "amd64",
+            ["architecture"] = OciArchitecture(),
             ["os"] = "linux",
             ["config"] = new JsonObject { ["Entrypoint"] = new JsonArray("/bin/sleep", "infinity") },
             ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray(layerDigest) },
@@ -77,6 +78,14 @@ internal static class BusyboxImage
 
     private const UnixFileMode Mode755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    /// <summary>The image must match the node, or containerd refuses to run it ("no match for platform").</summary>
+    private static string OciArchitecture() => RuntimeInformation.OSArchitecture switch
+    {
+        Architecture.X64 => "amd64",
+        Architecture.Arm64 => "arm64",
+        var other => throw new PlatformNotSupportedException($"no OCI architecture name for {other}"),
+    };
 
     private static JsonObject Descriptor(string mediaType, byte[] content) => new()
     {
