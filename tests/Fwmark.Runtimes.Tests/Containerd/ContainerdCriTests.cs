@@ -122,6 +122,8 @@ public sealed class ContainerdCriTests(ContainerdNode node) : IClassFixture<Cont
 
             node.Restart();
 
+            // The new containerd found its sandboxes again (from its own state) and never re-ran ADD or DEL.
+            Assert.True(node.Cri.Status(marked.Id).Ready, $"containerd lost sandbox {marked.Id} across the restart");
             Assert.Equal(elements, ElementsOf(marked));
             foreach (var family in Egress.Families)
             {

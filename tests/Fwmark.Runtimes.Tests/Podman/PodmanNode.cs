@@ -18,6 +18,7 @@ namespace Fwmark.Runtimes.Tests.Podman;
 /// <item><see cref="Select"/>: like mustredirect but without <c>defaultMark</c>: only containers started with
 /// <c>CNI_ARGS=FWMARK_NAME=gw</c> are marked.</item>
 /// </list>
+/// The protected constructor gives a node without networks for another backend (<see cref="NetavarkNode"/>).
 /// One per test class; <see cref="Dispose"/> removes containers, networks, podman's result cache entries of
 /// this run's containers, mounts, dirs and namespaces, also when the constructor fails half-way.
 /// </summary>
