@@ -121,6 +121,27 @@ public sealed class PodmanNetworkTests(PodmanNode node) : IClassFixture<PodmanNo
         }
     }
 
+    [Fact]
+    public void Podman_run_with_an_unknown_FWMARK_NAME_fails_with_the_plugin_message_and_leaves_no_element()
+    {
+        var before = FwmarkRuleset.TableText(node.Bed.Node);
+
+        var run = node.Podman(["run", "-d", "--name", "typo", "--network", PodmanNode.Select, PodmanNode.Image, "sleep", "3600"], callerCniArgs: "FWMARK_NAME=gw2");
+
+        try
+        {
+            Assert.False(run.Succeeded, $"podman run with an unknown mark name succeeded\n{run.Describe()}");
+            Assert.Contains("unknown mark name \"gw2\" from CNI_ARGS FWMARK_NAME", run.Stderr);
+            // podman follows the failed ADD with a DEL of the whole chain without prevResult: it must succeed
+            // quietly and the plugin's table must be as before.
+            Assert.Equal(before, FwmarkRuleset.TableText(node.Bed.Node));
+        }
+        finally
+        {
+            node.Podman("rm", "-f", "-i", "-t", "0", "typo").EnsureSuccess();
+        }
+    }
+
     private IReadOnlyList<MapElement> AllElements() => FwmarkRuleset.Elements(node.Bed.Node);
 
     private IReadOnlyList<MapElement> ElementsOf(PodmanContainer container) =>
