@@ -1,8 +1,11 @@
 using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Routing;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Locking;
 using Fwmark.Linux.Netlink;
+using Fwmark.Linux.Rtnetlink;
+using Fwmark.Linux.Session;
 
 namespace Fwmark.Linux.Routing;
 

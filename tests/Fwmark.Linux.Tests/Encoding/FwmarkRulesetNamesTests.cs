@@ -1,4 +1,5 @@
 using Fwmark.Core;
+using Fwmark.Linux.Dataplane;
 
 namespace Fwmark.Linux.Tests.Encoding;
 

@@ -1,4 +1,4 @@
-namespace Fwmark.Linux.Routing;
+namespace Fwmark.Linux.Rtnetlink;
 
 // Wire constants from linux/rtnetlink.h, linux/fib_rules.h and linux/if_link.h. Every integer
 // attribute of rtnetlink is in host byte order; addresses are in network order.

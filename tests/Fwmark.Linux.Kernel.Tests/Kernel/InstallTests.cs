@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Fwmark.Core;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Fwmark.Linux.Routing;
+namespace Fwmark.Linux.Rtnetlink;
 
 /// <summary>
 /// A default route in a policy table, of the two kinds fwmark makes: the real one

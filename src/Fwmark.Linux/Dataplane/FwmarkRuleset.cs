@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using Fwmark.Core;
 using Fwmark.Linux.NfTables;
 
-namespace Fwmark.Linux;
+namespace Fwmark.Linux.Dataplane;
 
 /// <summary>
 /// The shape of the `inet fwmark` table, as typed nf_tables objects:

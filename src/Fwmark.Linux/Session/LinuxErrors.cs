@@ -1,7 +1,7 @@
 using Fwmark.Cni;
 using Fwmark.Linux.Netlink;
 
-namespace Fwmark.Linux;
+namespace Fwmark.Linux.Session;
 
 /// <summary>
 /// How failures of this layer reach the runtime: as <see cref="CniException"/>s shaped

@@ -4,8 +4,9 @@ using Fwmark.Core;
 using Fwmark.Linux.Locking;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
+using Fwmark.Linux.Session;
 
-namespace Fwmark.Linux;
+namespace Fwmark.Linux.Dataplane;
 
 /// <summary>
 /// <see cref="IDataplane"/> on nf_tables, spoken over netlink (no nft binary).

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Namespaces;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;

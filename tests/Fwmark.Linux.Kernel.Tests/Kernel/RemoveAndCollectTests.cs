@@ -1,4 +1,5 @@
 using Fwmark.Core;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 

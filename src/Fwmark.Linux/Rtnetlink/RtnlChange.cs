@@ -1,6 +1,6 @@
 using Fwmark.Linux.Netlink;
 
-namespace Fwmark.Linux.Routing;
+namespace Fwmark.Linux.Rtnetlink;
 
 /// <summary>
 /// One rtnetlink request that changes the node. Unlike nf_tables there is no transaction: the kernel

@@ -1,7 +1,7 @@
 using Fwmark.Core;
 using Fwmark.Linux.NfTables;
 
-namespace Fwmark.Linux;
+namespace Fwmark.Linux.Dataplane;
 
 /// <summary>
 /// nf_tables rules for <c>connmark: true</c>: the mark is saved into the conntrack mark on the

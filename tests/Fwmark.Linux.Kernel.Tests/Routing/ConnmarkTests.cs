@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Fwmark.Core;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Namespaces;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;

@@ -1,5 +1,6 @@
 using System.Net;
 using Fwmark.Core;
+using Fwmark.Linux.Dataplane;
 
 namespace Fwmark.Linux.Tests.Kernel;
 

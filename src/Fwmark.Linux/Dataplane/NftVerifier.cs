@@ -2,7 +2,7 @@ using System.Net;
 using Fwmark.Core;
 using Fwmark.Linux.NfTables;
 
-namespace Fwmark.Linux;
+namespace Fwmark.Linux.Dataplane;
 
 /// <summary>
 /// CHECK: compares what the kernel holds for one attachment with what Install would have made

@@ -2,7 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Fwmark.Linux.Netlink;
 
-namespace Fwmark.Linux.Routing;
+namespace Fwmark.Linux.Rtnetlink;
 
 /// <summary>
 /// Encodes the rtnetlink requests fwmark sends (rules, routes, link lookups, dumps) and decodes the

@@ -1,4 +1,4 @@
-namespace Fwmark.Linux.Routing;
+namespace Fwmark.Linux.Rtnetlink;
 
 /// <summary>
 /// A FIB rule <c>pref P fwmark V/M lookup TABLE [suppress_prefixlength N]</c> of one family, the only

@@ -1,6 +1,6 @@
 using Fwmark.Linux.Netlink;
 
-namespace Fwmark.Linux.Routing;
+namespace Fwmark.Linux.Rtnetlink;
 
 /// <summary>
 /// rtnetlink requests on one NETLINK_ROUTE socket: a list of changes sent in one datagram, the rule

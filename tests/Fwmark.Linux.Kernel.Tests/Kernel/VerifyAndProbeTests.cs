@@ -1,4 +1,5 @@
 using Fwmark.Cni;
+using Fwmark.Linux.Dataplane;
 
 namespace Fwmark.Linux.Tests.Kernel;
 

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Fwmark.Linux.Routing;
+namespace Fwmark.Linux.Rtnetlink;
 
 /// <summary>A FIB rule as the kernel reports it, reduced to what fwmark compares.</summary>
 /// <param name="HasOtherSelectors">

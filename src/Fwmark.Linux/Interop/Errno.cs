@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Fwmark.Linux.Netlink;
+namespace Fwmark.Linux;
 
 /// <summary>
 /// errno values this layer reacts to, plus names for error details. Numbers are the asm-generic
