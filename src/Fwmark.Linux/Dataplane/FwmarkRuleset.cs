@@ -37,6 +37,15 @@ namespace Fwmark.Linux.Dataplane;
 /// </summary>
 internal static class FwmarkRuleset
 {
+    extension(MarkSpec mark)
+    {
+        /// <summary>
+        /// The nftables chain that applies this (value, mask), "mark-VVVVVVVV-MMMMMMMM[-connmark]"; shared
+        /// by every network using it. A name of the dataplane's, not of the config: hence not on <see cref="MarkSpec"/>.
+        /// </summary>
+        public string ChainName => $"mark-{mark.Value:x8}-{mark.Mask:x8}{(mark.Connmark ? "-connmark" : "")}";
+    }
+
     public static readonly NftTable Table = new(NfNetlink.FamilyInet, "fwmark");
 
     private const string Prefix4 = "pods4-";

@@ -1,7 +1,5 @@
 using System.Net;
-using Fwmark.Cni;
 using Fwmark.Core;
-using Fwmark.Linux.Locking;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 using Fwmark.Linux.Session;
@@ -31,23 +29,13 @@ namespace Fwmark.Linux.Dataplane;
 /// </summary>
 public sealed class NftDataplane : IDataplane
 {
-    public const string DefaultLockPath = "/run/fwmark/fwmark.lock";
-
-    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
-
-    private readonly string? _netnsPath;
-    private readonly string _lockPath;
-    private readonly TimeSpan _lockTimeout;
+    private readonly KernelSession _session;
 
     /// <param name="netnsPath">Network namespace to program (tests); null = the current one (production).</param>
-    /// <param name="lockPath">Lock file serialising invocations; default <see cref="DefaultLockPath"/>.</param>
-    /// <param name="lockTimeout">How long to wait for the lock; default <see cref="DefaultLockTimeout"/>.</param>
-    public NftDataplane(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null)
-    {
-        _netnsPath = netnsPath;
-        _lockPath = lockPath ?? DefaultLockPath;
-        _lockTimeout = lockTimeout ?? DefaultLockTimeout;
-    }
+    /// <param name="lockPath">Lock file serialising invocations; default <see cref="KernelSession.DefaultLockPath"/>.</param>
+    /// <param name="lockTimeout">How long to wait for the lock; default <see cref="KernelSession.DefaultLockTimeout"/>.</param>
+    public NftDataplane(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null) =>
+        _session = new KernelSession(NetlinkConstants.NETLINK_NETFILTER, netnsPath, lockPath, lockTimeout);
 
     public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
         Mutate($"install mark {mark.Name} for {Describe(owner)}", (client, transaction) =>
@@ -57,7 +45,7 @@ public sealed class NftDataplane : IDataplane
             {
                 // Another fwmark build made them: rewriting prerouting without their lookups would
                 // leave their pods unmarked, so refuse rather than guess.
-                throw new CniException(CniErrorCodes.IoFailure,
+                throw new DataplaneException(DataplaneFailure.Conflict,
                     $"failed to install mark {mark.Name} for {Describe(owner)}: table {FwmarkRuleset.Table} holds set(s) {string.Join(", ", unknown)} that this fwmark version did not make",
                     "another fwmark version programmed this node; upgrade or downgrade every node component to one version, or remove the table (nft delete table inet fwmark) while no pod needs it");
             }
@@ -219,45 +207,17 @@ public sealed class NftDataplane : IDataplane
         }
     }
 
-    private T Mutate<T>(string what, Func<NftClient, NftTransaction, T> plan)
-    {
-        FileLock? held = null;
-        try
+    private T Mutate<T>(string what, Func<NftClient, NftTransaction, T> plan) =>
+        _session.Locked(what, socket =>
         {
-            held = FileLock.Acquire(_lockPath, _lockTimeout);
-            using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _netnsPath);
             var transaction = new NftTransaction(FwmarkRuleset.Table);
             var result = plan(new NftClient(socket, FwmarkRuleset.Table), transaction);
             transaction.Commit(socket);
             return result;
-        }
-        catch (Exception e) when (e is not CniException)
-        {
-            throw Translate(what, e);
-        }
-        finally
-        {
-            held?.Dispose();
-        }
-    }
+        });
 
-    private T Read<T>(string what, Func<NftClient, T> read)
-    {
-        try
-        {
-            using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _netnsPath);
-            return read(new NftClient(socket, FwmarkRuleset.Table));
-        }
-        catch (Exception e) when (e is not CniException)
-        {
-            throw Translate(what, e);
-        }
-    }
-
-    /// <summary>nf_tables failures carry the transaction as nft script text; the rest is the layer's shared mapping.</summary>
-    private static CniException Translate(string what, Exception e) => e is NftException n
-        ? new CniException(CniErrorCodes.IoFailure, n.Message, n.Script is null ? n.Cause.Details : $"{n.Cause.Details}\ntransaction:\n{n.Script}")
-        : LinuxErrors.ToCni(what, e);
+    private T Read<T>(string what, Func<NftClient, T> read) =>
+        _session.Unlocked(what, socket => read(new NftClient(socket, FwmarkRuleset.Table)));
 
     private static string Describe(AttachmentOwner owner) => $"{owner.Network}/{owner.ContainerId}/{owner.IfName}";
 }

@@ -1,3 +1,5 @@
+using Fwmark.Linux.Dataplane;
+
 namespace Fwmark.Linux.Tests.Kernel;
 
 /// <summary>The dataplane's connmark variant: a mark chain that also saves, and a restore base chain.</summary>

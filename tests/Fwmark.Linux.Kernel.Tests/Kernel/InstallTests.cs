@@ -278,9 +278,9 @@ public class InstallTests : KernelTestBase
         Node.Nft("add", "chain", "inet", "fwmark", "prerouting", "{ type filter hook prerouting priority 0; }");
         var before = Node.Ruleset();
 
-        var error = Assert.Throws<Fwmark.Cni.CniException>(() => Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn));
+        var error = Assert.Throws<DataplaneException>(() => Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn));
 
-        Assert.Equal(Fwmark.Cni.CniErrorCodes.IoFailure, error.Code);
+        Assert.Equal(DataplaneFailure.Failed, error.Kind);
         Assert.StartsWith("failed to add chain prerouting: ", error.Message);
         Assert.Contains("add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5", error.Details);
         Assert.Equal(before, Node.Ruleset());
@@ -315,8 +315,8 @@ public class InstallTests : KernelTestBase
         var impatient = new NftDataplane(Node.Path, LockPath, TimeSpan.FromMilliseconds(300));
         using (Locking.FileLock.Acquire(LockPath, TimeSpan.FromSeconds(1)))
         {
-            var error = Assert.Throws<Fwmark.Cni.CniException>(() => impatient.Install(PodA, [Ip("10.88.0.5")], Vpn));
-            Assert.Equal(Fwmark.Cni.CniErrorCodes.TryAgainLater, error.Code);
+            var error = Assert.Throws<DataplaneException>(() => impatient.Install(PodA, [Ip("10.88.0.5")], Vpn));
+            Assert.Equal(DataplaneFailure.Busy, error.Kind);
             Assert.StartsWith($"failed to lock {LockPath}: ", error.Message);
         }
 

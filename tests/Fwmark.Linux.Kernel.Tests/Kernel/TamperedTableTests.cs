@@ -1,4 +1,4 @@
-using Fwmark.Cni;
+using Fwmark.Core;
 
 namespace Fwmark.Linux.Tests.Kernel;
 
@@ -24,9 +24,9 @@ public class TamperedTableTests : KernelTestBase
         Node.Nft("add", "set", "inet", "fwmark", "pods4-mark-00000010-00000010-v2", "{ type ipv4_addr; }");
         var before = Node.Ruleset();
 
-        var e = Assert.Throws<CniException>(() => Dataplane.Install(PodB, [Ip("10.88.0.6")], Gw2));
+        var e = Assert.Throws<DataplaneException>(() => Dataplane.Install(PodB, [Ip("10.88.0.6")], Gw2));
 
-        Assert.Equal(CniErrorCodes.IoFailure, e.Code);
+        Assert.Equal(DataplaneFailure.Conflict, e.Kind);
         Assert.Contains("holds set(s) pods4-mark-00000010-00000010-v2 that this fwmark version did not make", e.Message, StringComparison.Ordinal);
         Assert.Equal(before, Node.Ruleset());
     }

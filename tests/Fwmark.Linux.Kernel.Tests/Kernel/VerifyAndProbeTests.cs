@@ -1,4 +1,4 @@
-using Fwmark.Cni;
+using Fwmark.Core;
 using Fwmark.Linux.Dataplane;
 
 namespace Fwmark.Linux.Tests.Kernel;
@@ -99,9 +99,9 @@ public class VerifyAndProbeTests : KernelTestBase
     {
         var missing = new NftDataplane($"{Node.Path}-does-not-exist");
 
-        var error = Assert.Throws<CniException>(missing.Probe);
+        var error = Assert.Throws<DataplaneException>(missing.Probe);
 
-        Assert.Equal(CniErrorCodes.IoFailure, error.Code);
+        Assert.Equal(DataplaneFailure.Failed, error.Kind);
         Assert.Equal($"failed to open network namespace {Node.Path}-does-not-exist: No such file or directory", error.Message);
     }
 }

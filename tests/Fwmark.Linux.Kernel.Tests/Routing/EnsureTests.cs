@@ -232,9 +232,9 @@ public sealed class EnsureTests : RoutingTestBase
     {
         var routing = new Linux.Routing.RtnetlinkRouting("/var/run/netns/fwr-absent-00000000");
 
-        var e = Assert.Throws<Cni.CniException>(() => routing.Ensure(Vpn, VpnRoute));
+        var e = Assert.Throws<DataplaneException>(() => routing.Ensure(Vpn, VpnRoute));
 
-        Assert.Equal(Cni.CniErrorCodes.IoFailure, e.Code);
+        Assert.Equal(DataplaneFailure.Failed, e.Kind);
         Assert.StartsWith("failed to open network namespace /var/run/netns/fwr-absent-00000000", e.Message);
     }
 }
