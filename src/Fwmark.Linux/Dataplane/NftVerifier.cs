@@ -41,7 +41,7 @@ internal static class NftVerifier
             {
                 problems.Add($"element {address} is missing from set {home.Name}");
             }
-            else if (!NftDataplane.IsOwnedBy(element, owner))
+            else if (!NftPlanner.IsOwnedBy(element, owner))
             {
                 problems.Add($"element {address} in set {home.Name} is owned by another attachment ({element.Comment ?? "no owner comment"})");
             }
