@@ -18,6 +18,9 @@ internal static class Cli
         As a CNI plugin it is exec'd by the container runtime with CNI_COMMAND set.
         Operator commands (run without CNI_COMMAND):
           fwmark reconcile [--conf-dir DIR]   re-ensure the ip rules and routes of every mark with "route"
+          fwmark install --config FILE ...    put the binary and fwmark's conflist where k3s/containerd/podman load them
+          fwmark uninstall [--root DIR]       restore the runtime's files as they were before install
+          fwmark agent [--root DIR] ...       the node agent (foreground): keeps fwmark in the loaded conflist
           fwmark version                      print the plugin version and the CNI spec versions it speaks
           fwmark --help                       this text
 
@@ -52,6 +55,11 @@ internal static class Cli
             "-h" or "--help" or "help" => Print(stdout, Usage),
             "version" or "--version" => Version(stdout),
             "reconcile" => Reconcile(args[1..], stdout, stderr),
+            // begin install commands (issue 11): self-contained, each with its own --help
+            "install" => Commands.InstallCommand.Run(args[1..], stdout, stderr),
+            "uninstall" => Commands.UninstallCommand.Run(args[1..], stdout, stderr),
+            "agent" => Commands.AgentCommand.Run(args[1..], stdout, stderr),
+            // end install commands
             _ => UsageError(stderr, $"unknown command \"{args[0]}\""),
         };
     }
