@@ -61,7 +61,7 @@ public static class ConflistDeriver
                 }
             }
 
-            chain = [single];
+            chain = new JsonArray((JsonNode)single);
             derived["plugins"] = chain;
         }
         else
