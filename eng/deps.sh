@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo and the tests need, only when something is missing:
 # nft, ip, the real CNI plugins (bridge, host-local), kernel headers, socat (test server and client),
-# sysctl, and clang + zlib for the Native AOT link.
+# sysctl, clang + zlib for the Native AOT link; the linux-arm64 cross build (lld, the aarch64 gcc/binutils and
+# libc sysroot) and qemu-user to run it; buildah to build the image, podman + runc + conmon to run it; file.
 # Exits non-zero when a package cannot be installed: a missing prerequisite is a failure, never a skip.
 set -euo pipefail
 
-packages=(nftables iproute2 containernetworking-plugins linux-libc-dev socat procps clang zlib1g-dev)
+packages=(nftables iproute2 containernetworking-plugins linux-libc-dev socat procps clang zlib1g-dev
+  lld gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static file
+  buildah podman runc conmon)
 
 missing=()
 for p in "${packages[@]}"; do
