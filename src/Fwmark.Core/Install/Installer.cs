@@ -58,6 +58,13 @@ public sealed class Installer(HostRoot root)
         string? binaryPath = record?.Binary;
         if (binary is not null)
         {
+            // Never create the runtime's bin dir: a missing one means the wrong layout, or (in a container) a dir
+            // that is not mounted, where a copy would vanish with the container.
+            if (!Root.DirectoryExists(layout.BinDir))
+            {
+                throw new InstallException($"failed to install the binary into {layout.BinDir}: no such directory under {Root.Path} (wrong --layout or --bin-dir? in a container: is it mounted?)");
+            }
+
             binaryPath = layout.BinaryPath;
             var current = Root.ReadBytes(binaryPath);
             if (current is null || !current.AsSpan().SequenceEqual(binary))

@@ -14,6 +14,8 @@ internal sealed class InstallArguments
 
     public bool Help { get; private set; }
 
+    public bool Check { get; private set; }
+
     public string? ConfigFile { get; private set; }
 
     public string? BinaryFile { get; private set; }
@@ -38,8 +40,9 @@ internal sealed class InstallArguments
                 return (parsed, $"{command}: unexpected argument \"{flag}\"");
             }
 
-            if (flag is "--dry-run" or "--own-conflist" or "--remove-kernel-state")
+            if (flag is "--dry-run" or "--own-conflist" or "--remove-kernel-state" or "--check")
             {
+                parsed.Check |= flag == "--check";
                 parsed.DryRun |= flag == "--dry-run";
                 parsed.RemoveKernelState |= flag == "--remove-kernel-state";
                 parsed.Layout = flag == "--own-conflist" ? parsed.Layout with { OwnConflist = true } : parsed.Layout;

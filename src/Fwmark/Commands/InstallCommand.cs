@@ -8,7 +8,7 @@ internal static class InstallCommand
     public const string Usage = """
         fwmark install [--root DIR] [--layout k3s|containerd|podman] --config FILE [--dry-run]
                        [--conf-dir DIR] [--bin-dir DIR] [--flannel-cni-conf FILE] [--network NAME]
-                       [--own-conflist] [--binary FILE]
+                       [--own-conflist] [--binary FILE] [--check]
 
         Copies the plugin binary (this executable, or --binary FILE) into the runtime's CNI bin dir
         (write + rename) and makes the conflist the runtime loads (the lexically first of the conf
@@ -29,12 +29,14 @@ internal static class InstallCommand
         Every host path is taken relative to --root (default /): /host in a container with the host
         mounted. The original bytes of each edited file are kept in /var/lib/fwmark/install.json, so
         `fwmark uninstall` restores them exactly. Idempotent: a second run changes nothing.
-        --dry-run prints the diff and writes nothing.
+        --dry-run prints the diff and writes nothing. --check writes nothing either and exits 1 when a
+        pod created now would not get fwmark with these keys (the window after a primary's rewrite that
+        `fwmark agent` closes), saying what such a pod gets; 0 when all is in place.
         """;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var (arguments, problem) = InstallArguments.Parse("install", args, "--root", "--layout", "--config", "--dry-run", "--conf-dir", "--bin-dir", "--flannel-cni-conf", "--network", "--own-conflist", "--binary");
+        var (arguments, problem) = InstallArguments.Parse("install", args, "--root", "--layout", "--config", "--dry-run", "--conf-dir", "--bin-dir", "--flannel-cni-conf", "--network", "--own-conflist", "--binary", "--check");
         if (arguments.Help)
         {
             stdout.WriteLine(Usage);
@@ -53,6 +55,17 @@ internal static class InstallCommand
             var record = installer.ReadRecord();
             var layout = arguments.DetectLayout(installer.Root, record);
             var plugin = arguments.Plugin(record);
+            if (arguments.Check)
+            {
+                var problems = InstallStatus.Check(installer, layout, plugin);
+                foreach (var line in problems)
+                {
+                    stdout.WriteLine($"fwmark install --check: {line}");
+                }
+
+                return problems.Count == 0 ? 0 : 1;
+            }
+
             var binary = ReadBinary(arguments.BinaryFile ?? Environment.ProcessPath);
             stdout.WriteLine($"fwmark install: {layout.Describe()}");
             var plan = installer.PlanInstall(layout, plugin, binary);

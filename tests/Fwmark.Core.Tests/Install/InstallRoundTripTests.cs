@@ -62,6 +62,39 @@ public sealed class InstallRoundTripTests
         Assert.Equal(Samples.K3sFlannelWithBandwidth, root.Read("/etc/cni/net.d/10-flannel.conflist"));
     }
 
+    [Theory]
+    [InlineData("k3s")]
+    [InlineData("containerd")]
+    public void Check_reports_the_window_after_a_rewrite_and_is_quiet_once_repaired(string kind)
+    {
+        using var root = new TempRoot();
+        var (options, _) = Prepare(root, kind);
+        var installer = new Installer(root.Root);
+        var layout = LayoutDetector.Detect(root.Root, options);
+        Assert.Contains(InstallStatus.Check(installer, layout, Plugin), p => p.Contains("not installed", StringComparison.Ordinal));
+        installer.Apply(installer.PlanInstall(layout, Plugin, null));
+        Assert.Empty(InstallStatus.Check(installer, layout, Plugin));
+
+        var primary = layout.Mode == ConflistMode.OwnConflist ? installer.OwnPrimary(layout) : ConflistFiles.Effective(root.Root, layout.ConfDir)!;
+        root.Write(primary, Samples.K3sFlannelWithBandwidth);
+        var problem = Assert.Single(InstallStatus.Check(installer, layout, Plugin));
+        Assert.Contains(kind == "k3s" ? "pods created now get its older chain [flannel, portmap, fwmark]" : "pods created now start unmarked", problem);
+
+        installer.Apply(installer.PlanInstall(layout, Plugin, null));
+        Assert.Empty(InstallStatus.Check(installer, layout, Plugin));
+    }
+
+    [Fact]
+    public void A_bin_dir_that_does_not_exist_is_not_created()
+    {
+        using var root = new TempRoot();
+        root.Write("/etc/cni/net.d/10-flannel.conflist", Samples.K3sFlannel);
+        var layout = LayoutDetector.Detect(root.Root, new LayoutOptions { Kind = LayoutKind.Containerd });
+        var e = Assert.Throws<InstallException>(() => new Installer(root.Root).PlanInstall(layout, Plugin, Binary));
+        Assert.Contains("/opt/cni/bin: no such directory", e.Message);
+        Assert.False(Directory.Exists(root.Root.Resolve("/opt/cni/bin")));
+    }
+
     [Fact]
     public void A_primary_that_sorts_before_fwmarks_own_conflist_is_refused()
     {
@@ -99,11 +132,13 @@ public sealed class InstallRoundTripTests
                 root.Write("/var/lib/rancher/k3s/agent/etc/cni/net.d/20-other.conflist", Samples.PodmanNetwork);
                 return (new LayoutOptions(), "/var/lib/rancher/k3s/data/cni/fwmark");
             case "k3s-flannel-cni-conf":
+                root.MakeDir("/var/lib/rancher/k3s/data/cni");
                 root.Write("/etc/rancher/k3s/config.yaml", "flannel-cni-conf: /etc/rancher/k3s/my-flannel.conflist\n");
                 root.Write("/etc/rancher/k3s/my-flannel.conflist", Samples.K3sFlannelWithBandwidth);
                 root.Write("/var/lib/rancher/k3s/agent/etc/cni/net.d/10-flannel.conflist", Samples.K3sFlannelWithBandwidth);
                 return (new LayoutOptions(), "/var/lib/rancher/k3s/data/cni/fwmark");
             case "containerd":
+                root.MakeDir("/usr/lib/cni");
                 root.Write("/etc/containerd/config.toml", "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".cni]\n  bin_dir = \"/usr/lib/cni\"\n  conf_dir = \"/etc/cni/net.d\"\n");
                 root.Write("/etc/cni/net.d/10-flannel.conflist", Samples.K3sFlannel);
                 root.Write("/etc/cni/net.d/99-loopback.conf", """{"cniVersion": "0.3.1", "name": "lo", "type": "loopback"}""");

@@ -38,10 +38,10 @@ public sealed class InstallCliTests
         using var root = new Root();
         root.Write($"{confDir}/10-flannel.conflist", Flannel);
         root.Write($"{confDir}/50-other.conflist", Flannel.Replace("cbr0", "other", StringComparison.Ordinal));
+        Directory.CreateDirectory(root.Local(binDir));
         if (layout == "podman")
         {
             root.Write("/etc/containers/containers.conf", "[network]\nnetwork_backend = \"cni\"\ncni_plugin_dirs = [\"/usr/local/libexec/cni\", \"/usr/lib/cni\"]\n");
-            Directory.CreateDirectory(root.Local(binDir));
         }
 
         var config = root.Write("/config.json", Keys);
@@ -91,6 +91,7 @@ public sealed class InstallCliTests
         using var root = new Root();
         const string confDir = "/var/lib/rancher/k3s/agent/etc/cni/net.d";
         var primary = root.Write($"{confDir}/10-flannel.conflist", Flannel);
+        Directory.CreateDirectory(root.Local("/var/lib/rancher/k3s/data/cni"));
         var config = root.Write("/config.json", Keys);
         Assert.True(Fwmark("install", "--root", root.Path, "--layout", "k3s", "--config", root.Local(config)).Succeeded);
 
