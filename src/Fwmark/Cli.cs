@@ -28,10 +28,12 @@ internal static class Cli
         """;
 
     private const string ReconcileUsage = """
-        fwmark reconcile [--conf-dir DIR]
+        fwmark reconcile [--conf-dir DIR] [--root DIR]
 
         Re-ensures, in the current network namespace, the policy routing of every mark that has a
-        "route" in the fwmark plugin objects of the conflists in DIR (default /etc/cni/net.d): for
+        "route" in the fwmark plugin objects of the conflists in DIR (default: the conf dir recorded
+        by `fwmark install` in /var/lib/fwmark/install.json, else /etc/cni/net.d; both under --root
+        when given, as for install): for
         IPv4 and IPv6 the suppress and lookup rules, the default route and the fail-closed
         unreachable route of the mark's table. Idempotent. Run it from the VPN's up-hook or a
         systemd unit: a route through an interface disappears with the interface, and the plugin
@@ -72,7 +74,8 @@ internal static class Cli
 
     private static int Reconcile(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var confDir = DefaultConfDir;
+        string? confDir = null;
+        var root = "/";
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -82,11 +85,17 @@ internal static class Cli
                 case "--conf-dir" when i + 1 < args.Length:
                     confDir = args[++i];
                     break;
+                case "--root" when i + 1 < args.Length:
+                    root = args[++i];
+                    break;
                 default:
                     return UsageError(stderr, $"reconcile: unexpected argument \"{args[i]}\"");
             }
         }
 
+        // begin install commands (issue 11): without --conf-dir, the conf dir `fwmark install` recorded (k3s's is not /etc/cni/net.d)
+        confDir ??= Commands.InstalledConfDir.Find(root);
+        // end install commands
         if (!Directory.Exists(confDir))
         {
             stderr.WriteLine($"fwmark reconcile: failed to read conf dir {confDir}: no such directory");

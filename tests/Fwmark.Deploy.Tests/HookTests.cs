@@ -17,13 +17,13 @@ public sealed class HookTests
         var error = sh.StandardError.ReadToEnd();
         sh.WaitForExit();
         Assert.True(sh.ExitCode == 0, $"sh -n {name}: {error}");
-        Assert.Contains("fwmark reconcile --conf-dir", File.ReadAllText(path));
+        Assert.Contains("/usr/local/bin/fwmark reconcile", File.ReadAllText(path));
     }
 
     [Fact]
     public void WireGuard_example_runs_reconcile_in_PostUp()
     {
-        Assert.Contains(File.ReadAllLines(Deploy("hooks", "wireguard-wg0.conf")), l => l.StartsWith("PostUp = /usr/local/bin/fwmark reconcile --conf-dir ", StringComparison.Ordinal));
+        Assert.Contains(File.ReadAllLines(Deploy("hooks", "wireguard-wg0.conf")), l => l.StartsWith("PostUp = /usr/local/bin/fwmark reconcile", StringComparison.Ordinal));
     }
 
     [Fact]
