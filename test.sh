@@ -32,11 +32,12 @@ file "$arm64" | grep -q 'ELF 64-bit LSB .*ARM aarch64' || { echo "not an aarch64
 qemu-aarch64-static -L /usr/aarch64-linux-gnu "$arm64" version | grep -q '^fwmark ' || { echo "$arm64 version failed under qemu-aarch64-static" >&2; exit 1; }
 echo "linux-arm64: $(file -b "$arm64" | cut -d, -f1-2) ($((SECONDS - start)) s)"
 
-echo "== image (buildah, FROM scratch)"
+echo "== images (buildah, FROM scratch): linux/amd64 (run with podman by the tests) and linux/arm64"
 start=$SECONDS
 eng/build-image.sh "$FWMARK_BIN"
-export FWMARK_IMAGE="$PWD/artifacts/image/fwmark.oci.tar"
-echo "image: $((SECONDS - start)) s"
+eng/build-image.sh "$arm64"
+export FWMARK_IMAGE="$PWD/artifacts/image/fwmark-amd64.oci.tar"
+echo "images: $((SECONDS - start)) s"
 
 echo "== tests"
 status=0
