@@ -18,6 +18,9 @@ internal static class Cli
         As a CNI plugin it is exec'd by the container runtime with CNI_COMMAND set.
         Operator commands (run without CNI_COMMAND):
           fwmark reconcile [--conf-dir DIR]   re-ensure the ip rules and routes of every mark with "route"
+          fwmark install --config FILE ...    put the binary and fwmark's conflist where k3s/containerd/podman load them
+          fwmark uninstall [--root DIR]       restore the runtime's files as they were before install
+          fwmark agent [--root DIR] ...       the node agent (foreground): keeps fwmark in the loaded conflist
           fwmark version                      print the plugin version and the CNI spec versions it speaks
           fwmark --help                       this text
 
@@ -25,10 +28,12 @@ internal static class Cli
         """;
 
     private const string ReconcileUsage = """
-        fwmark reconcile [--conf-dir DIR]
+        fwmark reconcile [--conf-dir DIR] [--root DIR]
 
         Re-ensures, in the current network namespace, the policy routing of every mark that has a
-        "route" in the fwmark plugin objects of the conflists in DIR (default /etc/cni/net.d): for
+        "route" in the fwmark plugin objects of the conflists in DIR (default: the conf dir recorded
+        by `fwmark install` in /var/lib/fwmark/install.json, else /etc/cni/net.d; both under --root
+        when given, as for install): for
         IPv4 and IPv6 the suppress and lookup rules, the default route and the fail-closed
         unreachable route of the mark's table. Idempotent. Run it from the VPN's up-hook or a
         systemd unit: a route through an interface disappears with the interface, and the plugin
@@ -52,6 +57,11 @@ internal static class Cli
             "-h" or "--help" or "help" => Print(stdout, Usage),
             "version" or "--version" => Version(stdout),
             "reconcile" => Reconcile(args[1..], stdout, stderr),
+            // begin install commands (issue 11): self-contained, each with its own --help
+            "install" => Commands.InstallCommand.Run(args[1..], stdout, stderr),
+            "uninstall" => Commands.UninstallCommand.Run(args[1..], stdout, stderr),
+            "agent" => Commands.AgentCommand.Run(args[1..], stdout, stderr),
+            // end install commands
             _ => UsageError(stderr, $"unknown command \"{args[0]}\""),
         };
     }
@@ -64,7 +74,8 @@ internal static class Cli
 
     private static int Reconcile(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var confDir = DefaultConfDir;
+        string? confDir = null;
+        var root = "/";
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -74,11 +85,17 @@ internal static class Cli
                 case "--conf-dir" when i + 1 < args.Length:
                     confDir = args[++i];
                     break;
+                case "--root" when i + 1 < args.Length:
+                    root = args[++i];
+                    break;
                 default:
                     return UsageError(stderr, $"reconcile: unexpected argument \"{args[i]}\"");
             }
         }
 
+        // begin install commands (issue 11): without --conf-dir, the conf dir `fwmark install` recorded (k3s's is not /etc/cni/net.d)
+        confDir ??= Commands.InstalledConfDir.Find(root);
+        // end install commands
         if (!Directory.Exists(confDir))
         {
             stderr.WriteLine($"fwmark reconcile: failed to read conf dir {confDir}: no such directory");
