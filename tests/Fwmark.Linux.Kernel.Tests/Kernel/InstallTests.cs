@@ -273,7 +273,7 @@ public class InstallTests : KernelTestBase
     public void A_failed_install_reports_the_operation_and_leaves_the_ruleset_byte_identical()
     {
         // A foreign chain called "prerouting" with another hook: our NEWCHAIN for it must fail,
-        // and with it the whole transaction (table, maps, rules and the element queued after it).
+        // and with it the whole transaction (table, sets, rules and the element queued after it).
         Node.Nft("add", "table", "inet", "fwmark");
         Node.Nft("add", "chain", "inet", "fwmark", "prerouting", "{ type filter hook prerouting priority 0; }");
         var before = Node.Ruleset();
