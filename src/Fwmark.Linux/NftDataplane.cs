@@ -225,10 +225,7 @@ public sealed class NftDataplane : IDataplane
         {
             held = FileLock.Acquire(_lockPath, _lockTimeout);
             using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _netnsPath);
-            var transaction = new NftTransaction(FwmarkRuleset.Table);
-            var result = plan(new NftClient(socket, FwmarkRuleset.Table), transaction);
-            transaction.Commit(socket);
-            return result;
+            return GenerationChecked.Run(socket, FwmarkRuleset.Table, plan);
         }
         catch (Exception e) when (e is not CniException)
         {
@@ -254,9 +251,14 @@ public sealed class NftDataplane : IDataplane
     }
 
     /// <summary>nf_tables failures carry the transaction as nft script text; the rest is the layer's shared mapping.</summary>
-    private static CniException Translate(string what, Exception e) => e is NftException n
-        ? new CniException(CniErrorCodes.IoFailure, n.Message, n.Script is null ? n.Cause.Details : $"{n.Cause.Details}\ntransaction:\n{n.Script}")
-        : LinuxErrors.ToCni(what, e);
+    private static CniException Translate(string what, Exception e) => e switch
+    {
+        NftException n => new CniException(CniErrorCodes.IoFailure, n.Message, n.Script is null ? n.Cause.Details : $"{n.Cause.Details}\ntransaction:\n{n.Script}"),
+        NftGenerationChangedException g => new CniException(CniErrorCodes.TryAgainLater,
+            $"failed to {what}: another program kept changing the nftables ruleset ({GenerationChecked.MaxAttempts} attempts)",
+            $"{g.Message}; retry later, or find the program that rewrites the ruleset in a loop"),
+        _ => LinuxErrors.ToCni(what, e),
+    };
 
     private static string Describe(AttachmentOwner owner) => $"{owner.Network}/{owner.ContainerId}/{owner.IfName}";
 }
