@@ -51,7 +51,8 @@ public sealed class NftDataplane : IDataplane
     public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
         Mutate($"install mark {mark.Name} for {Describe(owner)}", (client, transaction) =>
         {
-            var setNames = client.DumpSetNames();
+            var structure = client.ReadStructure();
+            var setNames = structure.SetNames.ToList();
             if (FwmarkRuleset.UnknownSets(setNames) is { Count: > 0 } unknown)
             {
                 // Another fwmark build made them: rewriting prerouting without their lookups would
@@ -62,7 +63,7 @@ public sealed class NftDataplane : IDataplane
             }
 
             var markChains = FwmarkRuleset.MarkChains(setNames, mark.ChainName);
-            EnsureStructure(client, transaction, mark, markChains);
+            var repair = StructureRepair.Plan(client, transaction, structure, WantedStructure.For(markChains));
             foreach (var address in addresses.Distinct())
             {
                 var home = FwmarkRuleset.SetFor(address, mark.ChainName);
@@ -70,7 +71,7 @@ public sealed class NftDataplane : IDataplane
                 foreach (var chain in markChains)
                 {
                     var set = FwmarkRuleset.SetFor(address, chain);
-                    var existing = client.GetElement(set.Name, address);
+                    var existing = repair.GetElement(client, set.Name, address);
                     if (existing is null)
                     {
                         continue;
@@ -148,75 +149,6 @@ public sealed class NftDataplane : IDataplane
         element.Comment is not null
         && AttachmentOwner.TryParseTag(element.Comment, out _, out var key)
         && key == owner.Key;
-
-    /// <summary>
-    /// Queues whatever is needed to make the shared structure whole, judged from one dump of set
-    /// names and one rule dump of our table (a handful of each, whatever the pod count). The
-    /// prerouting chain must hold two lookups for every mark chain in <paramref name="markChains"/>;
-    /// those chains must hold their rules. A chain whose rules are all there, in order, is left
-    /// alone so its counters survive; otherwise it is flushed and refilled in the same transaction.
-    /// Healthy prerouting rules imply the sets and mark chains exist (the kernel refuses to delete
-    /// a set or chain a rule still uses), so a healthy table costs no writes at all.
-    /// </summary>
-    private static void EnsureStructure(NftClient client, NftTransaction transaction, MarkSpec mark, List<string> markChains)
-    {
-        var rules = client.DumpRules();
-        var wanted = new List<(NftChain Chain, IReadOnlyList<NftRule> Rules)>
-        {
-            (FwmarkRuleset.Prerouting, FwmarkRuleset.PreroutingRules(markChains)),
-            (FwmarkRuleset.MarkChain(mark), FwmarkRuleset.MarkRules(mark)),
-        };
-        if (mark.Connmark)
-        {
-            // Its own base chain per (value, mask): the restore does not depend on which pods are marked.
-            wanted.Add((ConnmarkRules.RestoreChain(mark), ConnmarkRules.RestoreRules(mark)));
-        }
-
-        // The other marks' chains are goto targets of the prerouting chain: repair them too.
-        foreach (var other in markChains.Where(c => c != mark.ChainName).Select(FwmarkRuleset.ParseMarkChain).OfType<MarkSpec>())
-        {
-            wanted.Add((FwmarkRuleset.MarkChain(other), FwmarkRuleset.MarkRules(other)));
-            if (other.Connmark)
-            {
-                wanted.Add((ConnmarkRules.RestoreChain(other), ConnmarkRules.RestoreRules(other)));
-            }
-        }
-
-        var broken = wanted
-            .Select(w => (w.Chain, w.Rules, Present: rules.Where(r => r.Chain == w.Chain.Name).ToList()))
-            .Where(w => !w.Present.Select(r => r.Fingerprint).SequenceEqual(w.Rules.Select(r => r.Fingerprint)))
-            .ToList();
-        if (broken.Count == 0)
-        {
-            return;
-        }
-
-        // NEWTABLE/NEWSET/NEWCHAIN without NLM_F_EXCL leave existing objects alone.
-        transaction.Add(new AddTableOp());
-        foreach (var set in markChains.SelectMany(FwmarkRuleset.SetsOf))
-        {
-            transaction.Add(new AddSetOp(set));
-        }
-
-        foreach (var (chain, _) in wanted)
-        {
-            transaction.Add(new AddChainOp(chain));
-        }
-
-        // Mark chains first, the prerouting chain (which jumps to them) last.
-        foreach (var (chain, chainRules, present) in broken.OrderBy(b => b.Chain == FwmarkRuleset.Prerouting))
-        {
-            if (present.Count > 0)
-            {
-                transaction.Add(new FlushChainOp(chain.Name));
-            }
-
-            foreach (var rule in chainRules)
-            {
-                transaction.Add(new AddRuleOp(rule));
-            }
-        }
-    }
 
     private T Mutate<T>(string what, Func<NftClient, NftTransaction, T> plan)
     {
