@@ -65,6 +65,25 @@ public class GenerationCheckTests : KernelTestBase
         Assert.Empty(lost);
     }
 
+    [Fact]
+    public void A_batch_planned_on_an_older_generation_is_refused_whole_and_applies_nothing()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+        using var socket = Netlink.NetlinkSocket.Open(Netlink.NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        var planned = new NfTables.NftClient(socket, FwmarkRuleset.Table).GetGeneration();
+        Node.Nft("add", "table", "inet", "other"); // someone else commits in between
+        var before = Node.Ruleset();
+        var transaction = new NfTables.NftTransaction(FwmarkRuleset.Table)
+            .Add(new NfTables.AddElementOp(new NfTables.NftElement(FwmarkRuleset.Set4(Vpn.ChainName).Name, Ip("10.88.0.6"), PodB.Tag)));
+
+        var refused = Assert.Throws<NfTables.NftGenerationChangedException>(() => transaction.Commit(socket, planned));
+
+        Assert.Equal(planned, refused.Generation);
+        Assert.Equal(before, Node.Ruleset());
+        transaction.Commit(socket, new NfTables.NftClient(socket, FwmarkRuleset.Table).GetGeneration()); // current: applies
+        Assert.Contains("10.88.0.6", Node.Ruleset(), StringComparison.Ordinal);
+    }
+
     private static void Run(Barrier start, List<Exception> failures, Action install)
     {
         start.SignalAndWait();
