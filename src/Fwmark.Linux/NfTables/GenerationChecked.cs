@@ -18,18 +18,18 @@ internal static class GenerationChecked
     /// </summary>
     public const int MaxAttempts = 20;
 
-    public static T Run<T>(NetlinkSocket socket, NftTable table, Func<NftClient, NftTransaction, T> plan)
+    /// <returns>The transaction that was committed.</returns>
+    public static NftTransaction Run(NetlinkConversation socket, NftTable table, Func<NftClient, NftTransaction> plan)
     {
         for (var attempt = 1; ; attempt++)
         {
             var client = new NftClient(socket, table);
             var generation = client.GetGeneration();
-            var transaction = new NftTransaction(table);
-            var result = plan(client, transaction);
+            var transaction = plan(client);
             try
             {
                 transaction.Commit(socket, generation);
-                return result;
+                return transaction;
             }
             catch (NftGenerationChangedException) when (attempt < MaxAttempts)
             {

@@ -62,7 +62,7 @@ internal sealed class NftTransaction(NftTable table)
     /// <paramref name="generation"/> (read before the reads the plan was made from) a ruleset that
     /// changed since throws <see cref="NftGenerationChangedException"/>: re-read and plan again.
     /// </summary>
-    public void Commit(NetlinkSocket socket, uint? generation = null)
+    public void Commit(NetlinkConversation socket, uint? generation = null)
     {
         if (IsEmpty)
         {

@@ -1,7 +1,7 @@
-using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Routing;
 using Fwmark.Linux.Netlink;
+using Fwmark.Linux.Rtnetlink;
 
 namespace Fwmark.Linux.Routing;
 
@@ -112,8 +112,8 @@ internal static class RoutingEnsure
         if (failures.Count > 0)
         {
             var (first, answer) = failures[0];
-            throw new CniException(
-                CniErrorCodes.IoFailure,
+            throw new DataplaneException(
+                DataplaneFailure.Failed,
                 $"failed to {first.Description}: {Cause(answer)}",
                 string.Join('\n', failures.Select(f => $"{f.Change.Description}: {Details(f.Answer)}")));
         }

@@ -28,7 +28,7 @@ public class NftExpressionShapeTests
     [Fact]
     public void Counter_values_change_with_traffic_and_are_not_compared()
     {
-        var writer = new Netlink.NetlinkWriter();
+        var writer = new Fwmark.Linux.Netlink.NetlinkWriter();
         var element = writer.BeginNested(ListAttr.Elem);
         writer.WriteString(ExprAttr.Name, "counter");
         var data = writer.BeginNested(ExprAttr.Data);
@@ -43,7 +43,7 @@ public class NftExpressionShapeTests
     /// <summary>A lookup as the kernel may dump it: with or without NFTA_LOOKUP_FLAGS.</summary>
     private static NftExpressionShape Lookup(uint? flags)
     {
-        var writer = new Netlink.NetlinkWriter();
+        var writer = new Fwmark.Linux.Netlink.NetlinkWriter();
         var element = writer.BeginNested(ListAttr.Elem);
         writer.WriteString(ExprAttr.Name, "lookup");
         var data = writer.BeginNested(ExprAttr.Data);
@@ -61,7 +61,7 @@ public class NftExpressionShapeTests
 
     private static NftExpressionShape Read(ReadOnlySpan<byte> bytes)
     {
-        var reader = new Netlink.NetlinkAttributeReader(bytes);
+        var reader = new Fwmark.Linux.Netlink.NetlinkAttributeReader(bytes);
         Assert.True(reader.TryRead(out var element));
         return NftExpressionShape.Read(element.GetNested());
     }
