@@ -4,7 +4,7 @@ using Fwmark.Linux.NfTables;
 namespace Fwmark.Linux.Dataplane;
 
 /// <summary>
-/// What <see cref="NftPlanner"/> may read of table inet fwmark: the four questions its decisions
+/// What <see cref="NftPlanner"/> may read of table inet fwmark: the questions its decisions
 /// depend on. <see cref="NftClientState"/> asks the kernel; tests answer from memory. Missing tables
 /// and sets read as empty.
 /// </summary>
@@ -12,6 +12,9 @@ internal interface INftState
 {
     /// <summary>Names of the sets of the table (a handful: two per mark chain).</summary>
     IReadOnlyList<string> SetNames();
+
+    /// <summary>Table flags, chains with their hooks, sets with their types, and the rules: what drift detection compares.</summary>
+    NftTableSnapshot Structure();
 
     /// <summary>Every rule of the table (a handful: independent of the number of pods).</summary>
     IReadOnlyList<NftRuleInfo> Rules();
@@ -27,6 +30,8 @@ internal interface INftState
 internal sealed class NftClientState(NftClient client) : INftState
 {
     public IReadOnlyList<string> SetNames() => client.DumpSetNames();
+
+    public NftTableSnapshot Structure() => client.ReadStructure();
 
     public IReadOnlyList<NftRuleInfo> Rules() => client.DumpRules();
 

@@ -51,14 +51,14 @@ public sealed class NftDataplane : IDataplane
 
     public void Probe() => Read("program nftables", client => client.GetGeneration());
 
-    /// <summary>Read state, plan, commit, all under the lock; returns how many changes were committed.</summary>
+    /// <summary>
+    /// Read state, plan, commit, all under the lock; returns how many changes were committed. The
+    /// commit carries the generation the state was read at and is planned again when another writer
+    /// committed in between (<see cref="GenerationChecked"/>): the lock only binds writers that share it.
+    /// </summary>
     private int Commit(string what, Func<INftState, NftTransaction> plan) =>
         _session.Locked(what, socket =>
-        {
-            var transaction = plan(new NftClientState(new NftClient(socket, FwmarkRuleset.Table)));
-            transaction.Commit(socket);
-            return transaction.Operations.Count;
-        });
+            GenerationChecked.Run(socket, FwmarkRuleset.Table, client => plan(new NftClientState(client))).Operations.Count);
 
     private T Read<T>(string what, Func<NftClient, T> read) =>
         _session.Unlocked(what, socket => read(new NftClient(socket, FwmarkRuleset.Table)));

@@ -21,7 +21,8 @@ internal static class NftPlanner
     public static NftTransaction Install(INftState state, AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
     {
         var transaction = new NftTransaction(FwmarkRuleset.Table);
-        var setNames = state.SetNames();
+        var structure = state.Structure();
+        var setNames = structure.SetNames.ToList();
         if (FwmarkRuleset.UnknownSets(setNames) is { Count: > 0 } unknown)
         {
             // Another fwmark build made them: rewriting prerouting without their lookups would
@@ -32,7 +33,7 @@ internal static class NftPlanner
         }
 
         var markChains = FwmarkRuleset.MarkChains(setNames, mark.ChainName);
-        EnsureStructure(state, transaction, mark, markChains);
+        var repair = StructureRepair.Plan(state, transaction, structure, WantedStructure.For(markChains));
         foreach (var address in addresses.Distinct())
         {
             var home = FwmarkRuleset.SetFor(address, mark.ChainName);
@@ -40,7 +41,7 @@ internal static class NftPlanner
             foreach (var chain in markChains)
             {
                 var set = FwmarkRuleset.SetFor(address, chain);
-                var existing = state.Element(set.Name, address);
+                var existing = repair.GetElement(state, set.Name, address);
                 if (existing is null)
                 {
                     continue;
@@ -120,73 +121,4 @@ internal static class NftPlanner
 
     /// <summary>"network/container/ifname" for messages.</summary>
     public static string Describe(AttachmentOwner owner) => $"{owner.Network}/{owner.ContainerId}/{owner.IfName}";
-
-    /// <summary>
-    /// Queues whatever is needed to make the shared structure whole, judged from one dump of set
-    /// names and one rule dump of our table (a handful of each, whatever the pod count). The
-    /// prerouting chain must hold two lookups for every mark chain in <paramref name="markChains"/>;
-    /// those chains must hold their rules. A chain whose rules are all there, in order, is left
-    /// alone so its counters survive; otherwise it is flushed and refilled in the same transaction.
-    /// Healthy prerouting rules imply the sets and mark chains exist (the kernel refuses to delete
-    /// a set or chain a rule still uses), so a healthy table costs no writes at all.
-    /// </summary>
-    private static void EnsureStructure(INftState state, NftTransaction transaction, MarkSpec mark, List<string> markChains)
-    {
-        var rules = state.Rules();
-        var wanted = new List<(NftChain Chain, IReadOnlyList<NftRule> Rules)>
-        {
-            (FwmarkRuleset.Prerouting, FwmarkRuleset.PreroutingRules(markChains)),
-            (FwmarkRuleset.MarkChain(mark), FwmarkRuleset.MarkRules(mark)),
-        };
-        if (mark.Connmark)
-        {
-            // Its own base chain per (value, mask): the restore does not depend on which pods are marked.
-            wanted.Add((ConnmarkRules.RestoreChain(mark), ConnmarkRules.RestoreRules(mark)));
-        }
-
-        // The other marks' chains are goto targets of the prerouting chain: repair them too.
-        foreach (var other in markChains.Where(c => c != mark.ChainName).Select(FwmarkRuleset.ParseMarkChain).OfType<MarkSpec>())
-        {
-            wanted.Add((FwmarkRuleset.MarkChain(other), FwmarkRuleset.MarkRules(other)));
-            if (other.Connmark)
-            {
-                wanted.Add((ConnmarkRules.RestoreChain(other), ConnmarkRules.RestoreRules(other)));
-            }
-        }
-
-        var broken = wanted
-            .Select(w => (w.Chain, w.Rules, Present: rules.Where(r => r.Chain == w.Chain.Name).ToList()))
-            .Where(w => !w.Present.Select(r => r.Fingerprint).SequenceEqual(w.Rules.Select(r => r.Fingerprint)))
-            .ToList();
-        if (broken.Count == 0)
-        {
-            return;
-        }
-
-        // NEWTABLE/NEWSET/NEWCHAIN without NLM_F_EXCL leave existing objects alone.
-        transaction.Add(new AddTableOp());
-        foreach (var set in markChains.SelectMany(FwmarkRuleset.SetsOf))
-        {
-            transaction.Add(new AddSetOp(set));
-        }
-
-        foreach (var (chain, _) in wanted)
-        {
-            transaction.Add(new AddChainOp(chain));
-        }
-
-        // Mark chains first, the prerouting chain (which jumps to them) last.
-        foreach (var (chain, chainRules, present) in broken.OrderBy(b => b.Chain == FwmarkRuleset.Prerouting))
-        {
-            if (present.Count > 0)
-            {
-                transaction.Add(new FlushChainOp(chain.Name));
-            }
-
-            foreach (var rule in chainRules)
-            {
-                transaction.Add(new AddRuleOp(rule));
-            }
-        }
-    }
 }

@@ -18,16 +18,27 @@ internal sealed class FakeNftState : INftState
 
     public List<NftRuleInfo> RuleList { get; } = [];
 
+    /// <summary>The chains with their hooks; <see cref="Healthy"/> fills in the ones Install makes.</summary>
+    public List<NftChainInfo> ChainList { get; } = [];
+
+    /// <summary>Table flags; null = no table (nothing there at all).</summary>
+    public uint? TableFlags { get; set; }
+
     public int ElementDumps { get; private set; }
 
     /// <summary>The structure Install makes for <paramref name="marks"/> (sets, prerouting, mark and restore chains), no elements.</summary>
     public static FakeNftState Healthy(params MarkSpec[] marks)
     {
-        var state = new FakeNftState();
+        var state = new FakeNftState { TableFlags = 0 };
         var chains = marks.Select(m => m.ChainName).Order(StringComparer.Ordinal).ToList();
         foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
         {
             state.Sets[set.Name] = [];
+        }
+
+        foreach (var chain in WantedStructure.For(chains).Chains.Select(c => c.Chain))
+        {
+            state.ChainList.Add(new NftChainInfo(chain.Name, chain.Hook, chain.Hook is null ? 0 : ChainAttr.FlagBase));
         }
 
         state.AddRules(FwmarkRuleset.PreroutingRules(chains));
@@ -45,7 +56,7 @@ internal sealed class FakeNftState : INftState
 
     public FakeNftState AddRules(IEnumerable<NftRule> rules)
     {
-        RuleList.AddRange(rules.Select(r => new NftRuleInfo(r.Chain, ++_handle, r.Comment, [.. r.Expressions.Select(e => e.Name)])));
+        RuleList.AddRange(rules.Select(r => new NftRuleInfo(r.Chain, ++_handle, r.Comment, r.Shapes)));
         return this;
     }
 
@@ -57,6 +68,15 @@ internal sealed class FakeNftState : INftState
     }
 
     public IReadOnlyList<string> SetNames() => [.. Sets.Keys];
+
+    /// <summary>Plain sets of the right key type (what Install makes), the chains and rules as they are.</summary>
+    public NftTableSnapshot Structure() => TableFlags is null
+        ? new NftTableSnapshot(null, [], [], [])
+        : new NftTableSnapshot(
+            TableFlags,
+            ChainList,
+            [.. Sets.Keys.Select(n => new NftSetInfo(n, 0, n.StartsWith("pods6-", StringComparison.Ordinal) ? NftKeyType.IPv6Address.TypeId : NftKeyType.IPv4Address.TypeId, n.StartsWith("pods6-", StringComparison.Ordinal) ? 16u : 4u, false))],
+            RuleList);
 
     public IReadOnlyList<NftRuleInfo> Rules() => RuleList;
 

@@ -112,8 +112,8 @@ public class NftPlannerTests
             add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; }
             add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
-            add chain inet fwmark mark-00000888-00000fff
             add chain inet fwmark mark-00000010-00000010
+            add chain inet fwmark mark-00000888-00000fff
             add rule inet fwmark mark-00000888-00000fff meta mark set meta mark & 0xfffff000 | 0x00000888 counter comment "set mark 0x00000888 under mask 0x00000fff"
             flush chain inet fwmark prerouting
             {{PreroutingVpn}}add rule inet fwmark prerouting ip saddr @pods4-mark-00000888-00000fff goto mark-00000888-00000fff comment "IPv4 pods of mark-00000888-00000fff"
