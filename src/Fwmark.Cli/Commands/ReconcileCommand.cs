@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Fwmark.Core.Operator;
+
+namespace Fwmark.Cli.Commands;
+
+/// <summary><c>fwmark reconcile</c>: re-ensures the policy routing of every routed mark in the conf dir (<see cref="Reconciler"/>).</summary>
+internal sealed class ReconcileCommand : ICliCommand
+{
+    public string Name => "reconcile";
+
+    public string Summary => "re-ensure the ip rules and routes of every mark with \"route\"";
+
+    public string Description => """
+        Re-ensures, in the current network namespace, the policy routing of every mark that has a
+        "route" in the fwmark plugin objects of the conflists in DIR: for IPv4 and IPv6 the suppress
+        and lookup rules, the default route and the fail-closed unreachable route of the mark's
+        table. Idempotent. Run it from the VPN's up-hook or a systemd unit: a route through an
+        interface disappears with the interface, and the plugin itself only runs when pods start.
+
+        Prints nothing and exits 0 when the node already matches; prints each repair and exits 0
+        when it matches afterwards; exits 1 with an explanation when it does not (a conflist that
+        cannot be read or parsed, a gateway that cannot be reached yet, missing privileges).
+        JSON: {"confDir": DIR, "nodeMatches": bool, "repaired": N, "messages": ["...", ...]}
+        """;
+
+    public IReadOnlyList<CliOption> Options => [CliOption.ConfDir, CliOption.Json];
+
+    public int Run(CliContext context)
+    {
+        var confDir = context.Args.ConfDir;
+        var messages = context.Args.Json ? new StringWriter() : context.Out;
+        var (files, dirError) = ConfDir.Read(confDir);
+        var matches = dirError is null;
+        if (dirError is not null)
+        {
+            (context.Args.Json ? messages : context.Err).WriteLine(dirError);
+        }
+
+        foreach (var unreadable in files.Where(f => f.Error is not null))
+        {
+            messages.WriteLine(unreadable.Error);
+            matches = false;
+        }
+
+        var readable = files.Where(f => f.Text is not null).Select(f => (f.Path, f.Text!));
+        var outcome = dirError is null ? new Reconciler(context.Services.Routing(), messages).Run(readable) : new Reconciler.Outcome(false, 0);
+        matches &= outcome.NodeMatches;
+        if (context.Args.Json)
+        {
+            var lines = messages.ToString()!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            context.Out.WriteLine(CliJson.Serialize(new JsonObject
+            {
+                ["confDir"] = confDir,
+                ["nodeMatches"] = matches,
+                ["repaired"] = outcome.Repaired,
+                ["messages"] = new JsonArray([.. lines.Select(l => (JsonNode)l)]),
+            }));
+        }
+
+        return matches ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+#pragma warning disable CA2255 // The command table is filled by module initializers on purpose: one file per command (docs/cli.md).
+    [ModuleInitializer]
+    internal static void Register() => CommandTable.Register(new ReconcileCommand());
+#pragma warning restore CA2255
+}

@@ -1,0 +1,24 @@
+using Fwmark.Cli;
+using Fwmark.Cni;
+using Fwmark.Core;
+using Fwmark.Core.Inspection;
+using Fwmark.Core.Routing;
+using Fwmark.Linux;
+using Fwmark.Linux.Inspection;
+using Fwmark.Linux.Routing;
+
+namespace Fwmark;
+
+/// <summary>
+/// The composition root: the one place that picks the kernel backends. The CNI plugin and every
+/// operator command get their dataplane, routing and node view from here, so `fwmark reconcile` and
+/// `fwmark doctor` judge the node with exactly the code that ADD programs it with.
+/// </summary>
+internal sealed class NodeServices : IFwmarkServices
+{
+    public IRouting Routing() => new RtnetlinkRouting();
+
+    public INodeView Node() => new KernelNodeView();
+
+    public ICniPlugin Plugin(TextWriter log) => new FwmarkPlugin(new NftDataplane(), log, Routing());
+}
