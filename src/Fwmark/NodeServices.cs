@@ -2,6 +2,7 @@ using Fwmark.Cli;
 using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Inspection;
+using Fwmark.Core.Logging;
 using Fwmark.Core.Routing;
 using Fwmark.Linux;
 using Fwmark.Linux.Inspection;
@@ -20,5 +21,10 @@ internal sealed class NodeServices : IFwmarkServices
 
     public INodeView Node() => new KernelNodeView();
 
-    public ICniPlugin Plugin(TextWriter log) => new FwmarkPlugin(new NftDataplane(), log, Routing());
+    /// <param name="startTimestamp">Stopwatch timestamp of the process start: the log's durationMs covers the whole exec.</param>
+    public ICniPlugin Plugin(TextWriter log, long startTimestamp)
+    {
+        var record = new InvocationRecord();
+        return new LoggingPlugin(new FwmarkPlugin(new NftDataplane(), log, Routing(), record), record, startTimestamp, log);
+    }
 }
