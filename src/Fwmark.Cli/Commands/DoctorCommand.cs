@@ -35,7 +35,7 @@ internal sealed class DoctorCommand : ICliCommand
     public int Run(CliContext context)
     {
         var args = context.Args;
-        var doctor = new DoctorContext(args.ConfDir, context.Services.Node, DateTime.UtcNow)
+        var doctor = new DoctorContext(args.ConfDir, context.Services.Node, context.Services.Routing, DateTime.UtcNow)
         {
             BinDir = args.Value(BinDir, DoctorContext.DefaultBinDir),
             RunDir = args.Value(RunDir, AgentHeartbeat.DefaultRunDir),

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Fwmark.Core.Inspection;
+using Fwmark.Core.Routing;
 
 namespace Fwmark.Cli.Doctor;
 
@@ -10,11 +11,13 @@ public sealed class DoctorContext
     public const string DefaultCiliumStateDir = "/var/run/cilium/state";
 
     private readonly Lazy<INodeView> _node;
+    private readonly Lazy<IRouting> _routing;
 
-    public DoctorContext(string confDir, Func<INodeView> node, DateTime nowUtc)
+    public DoctorContext(string confDir, Func<INodeView> node, Func<IRouting> routing, DateTime nowUtc)
     {
         ConfDir = confDir;
         _node = new Lazy<INodeView>(node);
+        _routing = new Lazy<IRouting>(routing);
         NowUtc = nowUtc;
         (Files, DirError) = Fwmark.Cli.ConfDir.Read(confDir);
         var networks = new List<Network>();
@@ -68,6 +71,9 @@ public sealed class DoctorContext
     public IReadOnlyList<ConfiguredMark> Marks { get; }
 
     public INodeView Node => _node.Value;
+
+    /// <summary>The plugin's own routing backend: its Verify is what CHECK reports, object by object.</summary>
+    public IRouting Routing => _routing.Value;
 
     public static readonly AddressFamily[] Families = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6];
 

@@ -53,6 +53,32 @@ public sealed class DoctorNodeTests
     }
 
     [Fact]
+    public void A_routed_mark_whose_suppress_rule_or_default_route_is_gone_is_named_object_by_object_and_reconcile_fixes_it()
+    {
+        using var bed = new DoctorBed();
+        bed.AddDevice("vpn0");
+        bed.Write("10-net.conflist", DoctorBed.Conflist("""{"type": "fwmark", "marks": {"vpn": {"mark": 16, "mask": 16, "route": {"table": 100, "gateway": ["192.0.2.1", "2001:db8:2::1"], "device": "vpn0"}}}}"""));
+        Reconcile(bed);
+        bed.Json().Assert("routing-differs", "ok");
+
+        // Still steered and fail-closed, so only this check can tell: LAN and cluster routes no longer win.
+        bed.Node.Ip("rule", "del", "pref", "1000");
+        bed.Node.Ip("-6", "route", "del", "default", "via", "2001:db8:2::1", "table", "100");
+        var broken = bed.Json();
+        broken.Assert("routing-differs", "problem", "IPv4 rule \"pref 1000 fwmark 0x10/0x10 lookup main suppress_prefixlength 0\" is missing", "IPv6 route \"default via 2001:db8:2::1 dev vpn0 table 100", $"fwmark reconcile --conf-dir {bed.ConfDir}");
+        broken.Assert("mark-not-steered", "ok");
+
+        Reconcile(bed);
+        bed.Json().Assert("routing-differs", "ok");
+    }
+
+    private static void Reconcile(DoctorBed bed)
+    {
+        var reconcile = bed.Node.Exec(new Testbed.Processes.CommandSpec(DoctorBed.Binary, "reconcile", "--conf-dir", bed.ConfDir) { DropInheritedPrefixes = ["CNI_"] });
+        Assert.True(reconcile.Succeeded, reconcile.Describe());
+    }
+
+    [Fact]
     public void A_rule_into_an_empty_table_is_diagnosed_and_passes_once_the_table_has_routes()
     {
         using var bed = new DoctorBed();
@@ -220,6 +246,9 @@ public sealed class DoctorNodeTests
         Assert.Contains("- IPv6: mark vpn (0x10/0x10) of 10-net.conflist has no ip rule that looks it up", broken.Stdout);
         Assert.Contains($"fix: fwmark reconcile --conf-dir {bed.ConfDir}", broken.Stdout);
         Assert.Contains("means: Pods with this mark are marked", broken.Stdout);
-        Assert.Contains("1 problem(s) found", broken.Stdout);
+        // The consequence (not steered) and the object (the rule, in ip syntax) are both named.
+        Assert.Contains("PROBLEM  routing-differs", broken.Stdout);
+        Assert.Contains("IPv6 rule \"pref 1001 fwmark 0x10/0x10 lookup 100\" is missing", broken.Stdout);
+        Assert.Contains("2 problem(s) found", broken.Stdout);
     }
 }
