@@ -4,7 +4,7 @@ using Fwmark.Core;
 using Fwmark.Core.Inspection;
 using Fwmark.Core.Logging;
 using Fwmark.Core.Routing;
-using Fwmark.Linux;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Inspection;
 using Fwmark.Linux.Routing;
 

@@ -1,7 +1,10 @@
 using System.Net.Sockets;
 using Fwmark.Core.Inspection;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.Routing;
+using Fwmark.Linux.Rtnetlink;
+using Fwmark.Linux.Session;
 
 namespace Fwmark.Linux.Inspection;
 
@@ -66,12 +69,10 @@ public sealed class KernelNodeView : INodeView
         }
     }
 
-    // One socket per question: doctor asks a few dozen, and nothing has to be disposed by the caller.
-    private static T WithClient<T>(Func<RtnlClient, T> action)
-    {
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_ROUTE, null);
-        return action(new RtnlClient(socket, RtnetlinkRouting.Protocol));
-    }
+    // One socket per question (a read-only kernel session, no lock): doctor asks a few dozen, and nothing
+    // has to be disposed by the caller.
+    private static T WithClient<T>(Func<RtnlClient, T> action) =>
+        new KernelSession(NetlinkConstants.NETLINK_ROUTE).Unlocked("inspect the routing configuration", conversation => action(new RtnlClient(conversation, RtnetlinkRouting.Protocol)));
 
     private static byte Code(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? Rtnl.AF_INET6 : Rtnl.AF_INET;
 }
