@@ -26,6 +26,7 @@ public static class PluginConfigParser
         var defaultMark = ParseDefaultMark(plugin["defaultMark"], names, problems);
         var namespaces = ParseNamespaces(plugin["namespaces"], names, problems);
         var connmark = ConfigJson.Boolean("connmark", plugin["connmark"], absent: false, problems, out _);
+        var log = Logging.LogSettings.Parse(plugin, problems);
         foreach (var zero in connmark ? marks.Values.Where(m => m.Value == 0) : [])
         {
             // Its restore rule (ct mark & M == 0) would match nearly every reply on the node.
@@ -40,6 +41,7 @@ public static class PluginConfigParser
             DefaultMark = defaultMark,
             Namespaces = namespaces,
             Connmark = connmark,
+            Log = log,
         };
     }
 

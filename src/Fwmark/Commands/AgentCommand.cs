@@ -1,16 +1,19 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Fwmark.Cli;
 using Fwmark.Core.Agent;
 using Fwmark.Core.Install;
 
 namespace Fwmark.Commands;
 
 /// <summary><c>fwmark agent</c>: the node agent in the foreground, hosting its loops until SIGTERM/SIGINT.</summary>
-internal static class AgentCommand
+internal sealed class AgentCommand : ICliCommand
 {
-    public const string Usage = """
-        fwmark agent [--root DIR] [--layout k3s|containerd|podman] [--conf-dir DIR] [--config FILE]
-                     [--flannel-cni-conf FILE] [--network NAME] [--own-conflist]
+    public string Name => "agent";
 
+    public string Summary => "the node agent (foreground): keeps fwmark in the loaded conflist";
+
+    public string Description => """
         Runs in the foreground (systemd unit, DaemonSet) until SIGTERM or SIGINT, then exits 0.
         conflist-keeper: watches the CNI conf dir and, within 2 s of the primary CNI rewriting,
         renaming or deleting its conflist, re-derives fwmark's conflist (or re-inserts fwmark into
@@ -18,20 +21,12 @@ internal static class AgentCommand
         `fwmark install` recorded under --root; --config FILE overrides the keys.
         """;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
-    {
-        var (arguments, problem) = InstallArguments.Parse("agent", args, "--root", "--layout", "--conf-dir", "--config", "--flannel-cni-conf", "--network", "--own-conflist");
-        if (arguments.Help)
-        {
-            stdout.WriteLine(Usage);
-            return 0;
-        }
+    public IReadOnlyList<CliOption> Options => [InstallArguments.RootOption, InstallArguments.LayoutOption, InstallArguments.ConfDirOption, InstallArguments.ConfigOption, InstallArguments.FlannelCniConfOption, InstallArguments.NetworkOption, InstallArguments.OwnConflistOption];
 
-        if (problem is not null)
-        {
-            stderr.WriteLine($"fwmark: {problem} (try fwmark agent --help)");
-            return 2;
-        }
+    public int Run(CliContext context)
+    {
+        var (stdout, stderr) = (context.Out, context.Err);
+        var arguments = InstallArguments.From(context.Args);
 
         List<IAgentLoop> loops;
         try
@@ -58,4 +53,8 @@ internal static class AgentCommand
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         return new AgentHost(loops, stderr).RunAsync(stop.Token).GetAwaiter().GetResult();
     }
+#pragma warning disable CA2255 // The command table is filled by module initializers on purpose: one file per command (docs/cli.md).
+    [ModuleInitializer]
+    internal static void Register() => CommandTable.Register(new AgentCommand());
+#pragma warning restore CA2255
 }

@@ -1,103 +1,77 @@
 using System.Text.Json.Nodes;
+using Fwmark.Cli;
 using Fwmark.Core.Install;
 
 namespace Fwmark.Commands;
 
-/// <summary>The options install, uninstall and agent share; <see cref="Parse"/> returns a usage problem or null.</summary>
+/// <summary>The options install, uninstall and agent share; <see cref="From"/> reads them from the command table's parse.</summary>
 internal sealed class InstallArguments
 {
-    public string Root { get; private set; } = "/";
+    // The options install, uninstall and agent declare to the command table (each takes a subset).
+    public static readonly CliOption RootOption = new("--root", "DIR", "the host's root: every host path is taken under it (default /)");
+    public static readonly CliOption LayoutOption = new("--layout", "KIND", "k3s, containerd or podman (default: detected)");
+    public static readonly CliOption ConfigOption = new("--config", "FILE", "a JSON object with the plugin's keys (marks, defaultMark, namespaces, connmark, ...)");
+    public static readonly CliOption DryRunOption = new("--dry-run", null, "print the diff, write nothing");
+    public static readonly CliOption ConfDirOption = new("--conf-dir", "DIR", "the runtime's CNI conf dir (default: the layout's)");
+    public static readonly CliOption BinDirOption = new("--bin-dir", "DIR", "the runtime's CNI bin dir (default: the layout's)");
+    public static readonly CliOption FlannelCniConfOption = new("--flannel-cni-conf", "FILE", "k3s started with --flannel-cni-conf FILE");
+    public static readonly CliOption NetworkOption = new("--network", "NAME", "podman: the network whose conflist gets fwmark");
+    public static readonly CliOption OwnConflistOption = new("--own-conflist", null, "write fwmark's own conflist derived from the primary's instead of editing it");
+    public static readonly CliOption BinaryOption = new("--binary", "FILE", "the plugin binary to copy (default: this executable)");
+    public static readonly CliOption CheckOption = new("--check", null, "write nothing; exit 1 when a pod created now would not get fwmark");
+    public static readonly CliOption RemoveKernelStateOption = new("--remove-kernel-state", null, "also delete table inet fwmark and the rules/routes with proto 243");
 
-    public bool DryRun { get; private set; }
+    public string Root { get; private init; } = "/";
 
-    public bool RemoveKernelState { get; private set; }
+    public bool DryRun { get; private init; }
 
-    public bool Help { get; private set; }
+    public bool RemoveKernelState { get; private init; }
 
-    public bool Check { get; private set; }
+    public bool Check { get; private init; }
 
-    public string? ConfigFile { get; private set; }
+    public string? ConfigFile { get; private init; }
 
-    public string? BinaryFile { get; private set; }
+    public string? BinaryFile { get; private init; }
 
-    public LayoutOptions Layout { get; private set; } = new();
+    public LayoutOptions Layout { get; private init; } = new();
 
-    /// <param name="allowed">The flags the command accepts (besides --help).</param>
-    public static (InstallArguments Arguments, string? Problem) Parse(string command, string[] args, params string[] allowed)
+    /// <summary>What the command table's parser read; throws <see cref="CliUsageException"/> for a bad value.</summary>
+    public static InstallArguments From(CliArguments args)
     {
-        var parsed = new InstallArguments();
-        for (var i = 0; i < args.Length; i++)
+        LayoutKind? kind = null;
+        if (args.Value(LayoutOption) is { } layout)
         {
-            var flag = args[i];
-            if (flag is "-h" or "--help")
-            {
-                parsed.Help = true;
-                continue;
-            }
-
-            if (!allowed.Contains(flag))
-            {
-                return (parsed, $"{command}: unexpected argument \"{flag}\"");
-            }
-
-            if (flag is "--dry-run" or "--own-conflist" or "--remove-kernel-state" or "--check")
-            {
-                parsed.Check |= flag == "--check";
-                parsed.DryRun |= flag == "--dry-run";
-                parsed.RemoveKernelState |= flag == "--remove-kernel-state";
-                parsed.Layout = flag == "--own-conflist" ? parsed.Layout with { OwnConflist = true } : parsed.Layout;
-                continue;
-            }
-
-            if (i + 1 >= args.Length)
-            {
-                return (parsed, $"{command}: {flag} needs a value");
-            }
-
-            var value = args[++i];
-            switch (flag)
-            {
-                case "--root":
-                    parsed.Root = value;
-                    break;
-                case "--config":
-                    parsed.ConfigFile = value;
-                    break;
-                case "--binary":
-                    parsed.BinaryFile = value;
-                    break;
-                case "--layout":
-                    if (CniLayout.ParseKind(value) is not { } kind)
-                    {
-                        return (parsed, $"{command}: --layout must be k3s, containerd or podman, not \"{value}\"");
-                    }
-
-                    parsed.Layout = parsed.Layout with { Kind = kind };
-                    break;
-                case "--conf-dir":
-                    parsed.Layout = parsed.Layout with { ConfDir = value };
-                    break;
-                case "--bin-dir":
-                    parsed.Layout = parsed.Layout with { BinDir = value };
-                    break;
-                case "--flannel-cni-conf":
-                    parsed.Layout = parsed.Layout with { FlannelCniConf = value };
-                    break;
-                case "--network":
-                    parsed.Layout = parsed.Layout with { Network = value };
-                    break;
-            }
+            kind = CniLayout.ParseKind(layout) ?? throw new CliUsageException($"--layout must be k3s, containerd or podman, not \"{layout}\"");
         }
+
+        var parsed = new InstallArguments
+        {
+            Root = args.Value(RootOption, "/"),
+            DryRun = args.Has(DryRunOption),
+            RemoveKernelState = args.Has(RemoveKernelStateOption),
+            Check = args.Has(CheckOption),
+            ConfigFile = args.Value(ConfigOption),
+            BinaryFile = args.Value(BinaryOption),
+            Layout = new LayoutOptions
+            {
+                Kind = kind,
+                ConfDir = args.Value(ConfDirOption),
+                BinDir = args.Value(BinDirOption),
+                FlannelCniConf = args.Value(FlannelCniConfOption),
+                Network = args.Value(NetworkOption),
+                OwnConflist = args.Has(OwnConflistOption),
+            },
+        };
 
         foreach (var path in new[] { parsed.Layout.ConfDir, parsed.Layout.BinDir, parsed.Layout.FlannelCniConf })
         {
             if (path is not null && !path.StartsWith('/'))
             {
-                return (parsed, $"{command}: host paths are absolute (as seen on the host, --root is prefixed): \"{path}\"");
+                throw new CliUsageException($"host paths are absolute (as seen on the host, --root is prefixed): \"{path}\"");
             }
         }
 
-        return (parsed, null);
+        return parsed;
     }
 
     /// <summary>The fwmark element from --config, else from the install record; null with a message when neither exists.</summary>

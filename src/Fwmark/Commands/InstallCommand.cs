@@ -1,15 +1,17 @@
+using System.Runtime.CompilerServices;
+using Fwmark.Cli;
 using Fwmark.Core.Install;
 
 namespace Fwmark.Commands;
 
 /// <summary><c>fwmark install</c>: the binary into the runtime's bin dir and fwmark into the chain it loads.</summary>
-internal static class InstallCommand
+internal sealed class InstallCommand : ICliCommand
 {
-    public const string Usage = """
-        fwmark install [--root DIR] [--layout k3s|containerd|podman] --config FILE [--dry-run]
-                       [--conf-dir DIR] [--bin-dir DIR] [--flannel-cni-conf FILE] [--network NAME]
-                       [--own-conflist] [--binary FILE] [--check]
+    public string Name => "install";
 
+    public string Summary => "put the binary and fwmark into the conflist k3s/containerd/podman load";
+
+    public string Description => """
         Copies the plugin binary (this executable, or --binary FILE) into the runtime's CNI bin dir
         (write + rename) and makes the conflist the runtime loads (the lexically first of the conf
         dir) chain fwmark after the main plugin, with the pod-annotations capability and the keys of
@@ -34,20 +36,12 @@ internal static class InstallCommand
         `fwmark agent` closes), saying what such a pod gets; 0 when all is in place.
         """;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
-    {
-        var (arguments, problem) = InstallArguments.Parse("install", args, "--root", "--layout", "--config", "--dry-run", "--conf-dir", "--bin-dir", "--flannel-cni-conf", "--network", "--own-conflist", "--binary", "--check");
-        if (arguments.Help)
-        {
-            stdout.WriteLine(Usage);
-            return 0;
-        }
+    public IReadOnlyList<CliOption> Options => [InstallArguments.RootOption, InstallArguments.LayoutOption, InstallArguments.ConfigOption, InstallArguments.DryRunOption, InstallArguments.ConfDirOption, InstallArguments.BinDirOption, InstallArguments.FlannelCniConfOption, InstallArguments.NetworkOption, InstallArguments.OwnConflistOption, InstallArguments.BinaryOption, InstallArguments.CheckOption];
 
-        if (problem is not null)
-        {
-            stderr.WriteLine($"fwmark: {problem} (try fwmark install --help)");
-            return 2;
-        }
+    public int Run(CliContext context)
+    {
+        var (stdout, stderr) = (context.Out, context.Err);
+        var arguments = InstallArguments.From(context.Args);
 
         try
         {
@@ -129,4 +123,8 @@ internal static class InstallCommand
             throw new InstallException($"failed to read the plugin binary {path}: {e.Message}", e);
         }
     }
+#pragma warning disable CA2255 // The command table is filled by module initializers on purpose: one file per command (docs/cli.md).
+    [ModuleInitializer]
+    internal static void Register() => CommandTable.Register(new InstallCommand());
+#pragma warning restore CA2255
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Fwmark.Cli;
 using Fwmark.Core;
 using Fwmark.Core.Install;
 using Fwmark.Linux.Install;
@@ -5,11 +7,13 @@ using Fwmark.Linux.Install;
 namespace Fwmark.Commands;
 
 /// <summary><c>fwmark uninstall</c>: undoes what the install record says install did.</summary>
-internal static class UninstallCommand
+internal sealed class UninstallCommand : ICliCommand
 {
-    public const string Usage = """
-        fwmark uninstall [--root DIR] [--dry-run] [--remove-kernel-state]
+    public string Name => "uninstall";
 
+    public string Summary => "restore the runtime's files as they were before install";
+
+    public string Description => """
         Puts back every conflist install edited, byte for byte as it was (a file the primary rewrote
         since is only cleaned of the fwmark element), removes fwmark's own conflist and the binary,
         then the record /var/lib/fwmark/install.json. Run `fwmark agent` no more before this, or it
@@ -20,20 +24,12 @@ internal static class UninstallCommand
         fail-closed route at once. Without it the kernel state stays until the node reboots.
         """;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
-    {
-        var (arguments, problem) = InstallArguments.Parse("uninstall", args, "--root", "--dry-run", "--remove-kernel-state");
-        if (arguments.Help)
-        {
-            stdout.WriteLine(Usage);
-            return 0;
-        }
+    public IReadOnlyList<CliOption> Options => [InstallArguments.RootOption, InstallArguments.DryRunOption, InstallArguments.RemoveKernelStateOption];
 
-        if (problem is not null)
-        {
-            stderr.WriteLine($"fwmark: {problem} (try fwmark uninstall --help)");
-            return 2;
-        }
+    public int Run(CliContext context)
+    {
+        var (stdout, stderr) = (context.Out, context.Err);
+        var arguments = InstallArguments.From(context.Args);
 
         try
         {
@@ -67,4 +63,8 @@ internal static class UninstallCommand
             return 1;
         }
     }
+#pragma warning disable CA2255 // The command table is filled by module initializers on purpose: one file per command (docs/cli.md).
+    [ModuleInitializer]
+    internal static void Register() => CommandTable.Register(new UninstallCommand());
+#pragma warning restore CA2255
 }

@@ -98,7 +98,7 @@ public sealed class ContainerdCriTests(ContainerdNode node) : IClassFixture<Cont
             // RemovePodSandbox: containerd sends DEL once more, without prevResult; it must succeed and change nothing.
             node.Cri.RemovePodSandbox(leaving.Id);
             Assert.Empty(ElementsOf(leaving));
-            Assert.DoesNotContain(FwmarkRuleset.Elements(node.Bed.Node), e => e.Comment?.Contains(leaving.Id, StringComparison.Ordinal) == true);
+            Assert.DoesNotContain(NftOracle.Elements(node.Bed.Node), e => e.Comment?.Contains(leaving.Id, StringComparison.Ordinal) == true);
             Assert.Equal(stayingElements, ElementsOf(staying));
             foreach (var family in Egress.Families)
             {
@@ -134,7 +134,7 @@ public sealed class ContainerdCriTests(ContainerdNode node) : IClassFixture<Cont
             node.Delete(marked);
             Assert.Empty(ElementsOf(marked));
             Assert.Empty(ElementsOf(plain));
-            Assert.Empty(FwmarkRuleset.Elements(node.Bed.Node));
+            Assert.Empty(NftOracle.Elements(node.Bed.Node));
         }
         finally
         {
@@ -188,15 +188,15 @@ public sealed class ContainerdCriTests(ContainerdNode node) : IClassFixture<Cont
         }
     }
 
-    private IReadOnlyList<MapElement> ElementsOf(CriPod pod) =>
-        [.. pod.Addresses.SelectMany(a => FwmarkRuleset.ElementsFor(node.Bed.Node, a))];
+    private IReadOnlyList<PodSetElement> ElementsOf(CriPod pod) =>
+        [.. pod.Addresses.SelectMany(a => NftOracle.ElementsFor(node.Bed.Node, a))];
 
     /// <summary>Everything a pod's ADD can leave on the node, as the kernel's own tools print it.</summary>
     private string KernelState()
     {
         var bridgePorts = node.Bed.Node.Exec("ip", "-o", "link", "show", "master", node.Bed.IfName("cb")).Stdout;
         return string.Join("\n",
-            $"--- fwmark table:\n{FwmarkRuleset.TableText(node.Bed.Node)}",
+            $"--- fwmark table:\n{NftOracle.TableText(node.Bed.Node)}",
             $"--- policy routing:\n{IpRoutingOracle.Describe(node.Bed.Node, ContainerdNode.Table)}",
             $"--- bridge ports:\n{string.Join('\n', bridgePorts.Split('\n').Select(l => l.Split(':').ElementAtOrDefault(1)?.Trim()))}",
             $"--- host-local reservations:\n{string.Join('\n', node.IpReservations())}");

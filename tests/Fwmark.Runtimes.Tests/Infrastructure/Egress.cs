@@ -38,6 +38,6 @@ internal static class Egress
 
     /// <summary>The plugin's table and the node's policy rules, for failure messages.</summary>
     public static string Diagnostics(Netns node) =>
-        $"--- nft list table inet fwmark:\n{FwmarkRuleset.TableText(node)}"
+        $"--- nft list table inet fwmark:\n{NftOracle.TableText(node)}"
         + $"--- ip rule:\n{node.Exec("ip", "rule").Stdout}--- ip -6 rule:\n{node.Exec("ip", "-6", "rule").Stdout}";
 }

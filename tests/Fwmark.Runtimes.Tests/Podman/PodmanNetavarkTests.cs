@@ -29,7 +29,7 @@ public sealed class PodmanNetavarkTests(NetavarkNode node) : IClassFixture<Netav
             }
 
             // The plugin sits in the CNI bin dir, but netavark never executed it: no table of its own exists.
-            Assert.Equal("", FwmarkRuleset.TableText(node.Bed.Node));
+            Assert.Equal("", NftOracle.TableText(node.Bed.Node));
         }
         finally
         {

@@ -124,7 +124,7 @@ public sealed class PodmanNetworkTests(PodmanNode node) : IClassFixture<PodmanNo
     [Fact]
     public void Podman_run_with_an_unknown_FWMARK_NAME_fails_with_the_plugin_message_and_leaves_no_element()
     {
-        var before = FwmarkRuleset.TableText(node.Bed.Node);
+        var before = NftOracle.TableText(node.Bed.Node);
 
         var run = node.Podman(["run", "-d", "--name", "typo", "--network", PodmanNode.Select, PodmanNode.Image, "sleep", "3600"], callerCniArgs: "FWMARK_NAME=gw2");
 
@@ -134,7 +134,7 @@ public sealed class PodmanNetworkTests(PodmanNode node) : IClassFixture<PodmanNo
             Assert.Contains("unknown mark name \"gw2\" from CNI_ARGS FWMARK_NAME", run.Stderr);
             // podman follows the failed ADD with a DEL of the whole chain without prevResult: it must succeed
             // quietly and the plugin's table must be as before.
-            Assert.Equal(before, FwmarkRuleset.TableText(node.Bed.Node));
+            Assert.Equal(before, NftOracle.TableText(node.Bed.Node));
         }
         finally
         {
@@ -142,8 +142,8 @@ public sealed class PodmanNetworkTests(PodmanNode node) : IClassFixture<PodmanNo
         }
     }
 
-    private IReadOnlyList<MapElement> AllElements() => FwmarkRuleset.Elements(node.Bed.Node);
+    private IReadOnlyList<PodSetElement> AllElements() => NftOracle.Elements(node.Bed.Node);
 
-    private IReadOnlyList<MapElement> ElementsOf(PodmanContainer container) =>
-        [.. container.Addresses.SelectMany(a => FwmarkRuleset.ElementsFor(node.Bed.Node, a))];
+    private IReadOnlyList<PodSetElement> ElementsOf(PodmanContainer container) =>
+        [.. container.Addresses.SelectMany(a => NftOracle.ElementsFor(node.Bed.Node, a))];
 }

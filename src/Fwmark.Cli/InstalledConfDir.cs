@@ -1,6 +1,6 @@
 using Fwmark.Core.Install;
 
-namespace Fwmark.Commands;
+namespace Fwmark.Cli;
 
 /// <summary>
 /// The conf dir of the last <c>fwmark install</c> on this host, so <c>fwmark reconcile</c> in a VPN up-hook finds
@@ -22,6 +22,6 @@ internal static class InstalledConfDir
         {
         }
 
-        return host.Resolve(recorded ?? Cli.DefaultConfDir);
+        return host.Resolve(recorded ?? CliOption.DefaultConfDir);
     }
 }
