@@ -225,6 +225,8 @@ public sealed class NftDataplane : IDataplane
         {
             held = FileLock.Acquire(_lockPath, _lockTimeout);
             using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _netnsPath);
+            // Agent running and the table just flushed: let it restore first (Agent/AgentHandoff.cs).
+            Agent.AgentHandoff.AwaitRestore(socket);
             var transaction = new NftTransaction(FwmarkRuleset.Table);
             var result = plan(new NftClient(socket, FwmarkRuleset.Table), transaction);
             transaction.Commit(socket);

@@ -18,6 +18,7 @@ internal static class Cli
         As a CNI plugin it is exec'd by the container runtime with CNI_COMMAND set.
         Operator commands (run without CNI_COMMAND):
           fwmark reconcile [--conf-dir DIR]   re-ensure the ip rules and routes of every mark with "route"
+          fwmark agent [--conf-dir DIR]       keep the node's marking and routing whole while it runs (AgentCommand.cs)
           fwmark version                      print the plugin version and the CNI spec versions it speaks
           fwmark --help                       this text
 
@@ -52,6 +53,8 @@ internal static class Cli
             "-h" or "--help" or "help" => Print(stdout, Usage),
             "version" or "--version" => Version(stdout),
             "reconcile" => Reconcile(args[1..], stdout, stderr),
+            // Issue 8 (kernel-repair loop); to be merged with the agent host of issue 11.
+            "agent" => AgentCommand.Run(args[1..], stdout, stderr),
             _ => UsageError(stderr, $"unknown command \"{args[0]}\""),
         };
     }
@@ -90,19 +93,19 @@ internal static class Cli
     }
 
     /// <summary>The files libcni would consider, in its (lexical) order.</summary>
-    private static IEnumerable<(string Path, string Text)> ReadConflists(string dir) =>
+    internal static IEnumerable<(string Path, string Text)> ReadConflists(string dir) =>
         Directory.EnumerateFiles(dir)
             .Where(f => Path.GetExtension(f) is ".conflist" or ".conf" or ".json")
             .Order(StringComparer.Ordinal)
             .Select(f => (f, File.ReadAllText(f)));
 
-    private static int Print(TextWriter writer, string text)
+    internal static int Print(TextWriter writer, string text)
     {
         writer.WriteLine(text);
         return 0;
     }
 
-    private static int UsageError(TextWriter stderr, string problem)
+    internal static int UsageError(TextWriter stderr, string problem)
     {
         stderr.WriteLine($"fwmark: {problem} (try fwmark --help)");
         return 2;
