@@ -127,11 +127,11 @@ internal sealed class GuardTable : IDisposable
                 changes++;
             }
 
-            foreach (var (key, comment) in want.Where(e => !have.TryGetValue(e.Key, out var c) || c != e.Value))
-            {
-                transaction.Add(new AddElementOp(new NftElement(set.Name, key, comment)));
-                changes++;
-            }
+            var added = want.Where(e => !have.TryGetValue(e.Key, out var c) || c != e.Value)
+                .Select(e => new NftElement(set.Name, e.Key, e.Value))
+                .ToList();
+            AddElementsOp.Queue(transaction, set.Name, added);
+            changes += added.Count;
         }
 
         if (transaction.IsEmpty)

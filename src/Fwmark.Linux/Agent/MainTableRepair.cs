@@ -34,10 +34,11 @@ internal static class MainTableRepair
         transaction.Add(new CreateTableOp(0));
         RulesetShape.Build(transaction, chains, Priority);
         var restored = 0;
-        foreach (var (set, key, comment) in Wanted(mirror, chains, record))
+        foreach (var group in Wanted(mirror, chains, record).GroupBy(w => w.Set))
         {
-            transaction.Add(new AddElementOp(new NftElement(set, key, comment)));
-            restored++;
+            var elements = group.Select(w => new NftElement(w.Set, w.Key, w.Comment)).ToList();
+            AddElementsOp.Queue(transaction, group.Key, elements);
+            restored += elements.Count;
         }
 
         try
@@ -137,13 +138,11 @@ internal static class MainTableRepair
         }
 
         var restored = 0;
-        foreach (var (set, key, comment) in Wanted(mirror, chains, record))
+        foreach (var group in Wanted(mirror, chains, record).Where(w => !present[w.Set].ContainsKey(w.Key)).GroupBy(w => w.Set))
         {
-            if (!present[set].ContainsKey(key))
-            {
-                transaction.Add(new AddElementOp(new NftElement(set, key, comment)));
-                restored++;
-            }
+            var elements = group.Select(w => new NftElement(w.Set, w.Key, w.Comment)).ToList();
+            AddElementsOp.Queue(transaction, group.Key, elements);
+            restored += elements.Count;
         }
 
         if (restored > 0)
