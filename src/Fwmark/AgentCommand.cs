@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Fwmark.Cni;
+using Fwmark.Core;
 using Fwmark.Linux.Agent;
 
 namespace Fwmark;
@@ -79,7 +79,7 @@ internal static class AgentCommand
         {
             loop = KernelRepairLoop.Start(options, stdout);
         }
-        catch (CniException e)
+        catch (DataplaneException e)
         {
             stderr.WriteLine($"fwmark agent: {e.Message}");
             if (e.Details is { Length: > 0 } details)

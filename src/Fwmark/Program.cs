@@ -1,7 +1,7 @@
 using Fwmark;
 using Fwmark.Cni;
 using Fwmark.Core;
-using Fwmark.Linux;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Routing;
 
 // A runtime always sets CNI_COMMAND (CNI spec); an operator at a shell does not. That single variable

@@ -34,7 +34,7 @@ public sealed record NodeConfig(IReadOnlyList<MarkSpec> Marks, IReadOnlyList<uin
             }
         }
 
-        return new NodeConfig([.. marks.DistinctBy(m => m.ChainName)], [.. tables.Distinct()]);
+        return new NodeConfig([.. marks.DistinctBy(m => (m.Value, m.Mask, m.Connmark))], [.. tables.Distinct()]);
     }
 
     private static IEnumerable<JsonObject> FwmarkPlugins(string text)

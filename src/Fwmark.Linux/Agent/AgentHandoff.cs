@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 
@@ -20,7 +21,7 @@ internal static class AgentHandoff
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
 
     /// <summary>Returns true when it waited for a restore that happened.</summary>
-    public static bool AwaitRestore(NetlinkSocket socket)
+    public static bool AwaitRestore(NetlinkConversation socket)
     {
         if (TableReader.Flags(socket, FwmarkRuleset.Table) is not null)
         {

@@ -12,7 +12,7 @@ public sealed record AgentOptions
     public string? NetnsPath { get; init; }
 
     /// <summary>The plugin's lock; the agent takes it for every write to the plugin's table.</summary>
-    public string LockPath { get; init; } = NftDataplane.DefaultLockPath;
+    public string LockPath { get; init; } = Session.KernelSession.DefaultLockPath;
 
     /// <summary>The backstop: a full check of everything even when no notification arrived.</summary>
     public TimeSpan FullReconcileInterval { get; init; } = TimeSpan.FromSeconds(30);

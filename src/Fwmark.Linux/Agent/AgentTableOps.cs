@@ -41,7 +41,7 @@ internal sealed record CreateTableOp(uint Flags) : NftOperation
 /// <summary>Reads a table's flags (GETTABLE); null when the table does not exist.</summary>
 internal static class TableReader
 {
-    public static uint? Flags(NetlinkSocket socket, NftTable table)
+    public static uint? Flags(NetlinkConversation socket, NftTable table)
     {
         var writer = new NetlinkWriter(128);
         var message = NftMessage.Begin(ref writer, NftMessageType.GetTable, NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_ACK, socket.NextSequence(), table.Family);

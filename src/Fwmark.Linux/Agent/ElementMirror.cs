@@ -1,4 +1,5 @@
 using System.Net;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.NfTables;
 
 namespace Fwmark.Linux.Agent;

@@ -1,5 +1,6 @@
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.Routing;
+using Fwmark.Linux.Rtnetlink;
 
 namespace Fwmark.Linux.Agent;
 
@@ -16,7 +17,7 @@ internal static class ForeignRouteSweep
     public static List<string> Sweep(string? netnsPath, IEnumerable<uint> tables)
     {
         var report = new List<string>();
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_ROUTE, netnsPath);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_ROUTE, netnsPath);
         var client = new RtnlClient(socket, RtnetlinkRouting.Protocol);
         var changes = new List<RtnlChange>();
         foreach (var table in tables.Distinct())

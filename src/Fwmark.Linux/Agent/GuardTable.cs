@@ -1,4 +1,5 @@
 using System.Net;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 
@@ -56,13 +57,13 @@ internal sealed class GuardTable : IDisposable
     /// <summary>One step after the plugin's base chains (mangle, −150).</summary>
     public const int Priority = -149;
 
-    private readonly NetlinkSocket _owner;
+    private readonly NetlinkConversation _owner;
     private readonly Dictionary<string, Dictionary<IPAddress, string?>> _installed = new(StringComparer.Ordinal);
     private List<string> _chains = [];
     private bool _created;
 
     /// <param name="owner">The socket that creates and owns the table; every change must go through it.</param>
-    public GuardTable(NetlinkSocket owner) => _owner = owner;
+    public GuardTable(NetlinkConversation owner) => _owner = owner;
 
     public int ElementCount => _installed.Values.Sum(s => s.Count);
 

@@ -1,11 +1,13 @@
 using System.Diagnostics;
-using Fwmark.Cni;
+using Fwmark.Core;
 using Fwmark.Core.Agent;
 using Fwmark.Core.Operator;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Locking;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 using Fwmark.Linux.Routing;
+using Fwmark.Linux.Session;
 
 namespace Fwmark.Linux.Agent;
 
@@ -33,7 +35,7 @@ public sealed class KernelRepairLoop : IDisposable
 
     private readonly AgentOptions _options;
     private readonly TextWriter _log;
-    private readonly NetlinkSocket _owner;
+    private readonly NetlinkConversation _owner;
     private readonly NetlinkSocket _nftEvents;
     private readonly NetlinkSocket _rtnlEvents;
     private readonly uint _ownPort;
@@ -65,14 +67,14 @@ public sealed class KernelRepairLoop : IDisposable
             NetlinkSubscription.RtnlIPv4RuleGroup,
             NetlinkSubscription.RtnlIPv6RouteGroup,
             NetlinkSubscription.RtnlIPv6RuleGroup);
-        _owner = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, options.NetnsPath);
-        _ownPort = NetlinkSubscription.PortId(_owner);
+        _owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, options.NetnsPath);
+        _ownPort = NetlinkSubscription.PortId((NetlinkSocket)_owner.Transport);
         _guard = new GuardTable(_owner);
     }
 
     /// <summary>
     /// Opens the sockets, mirrors the plugin's sets, creates the guard table and makes a first full
-    /// repair. Throws <see cref="CniException"/> with what went wrong (another agent already guards this
+    /// repair. Throws <see cref="DataplaneException"/> with what went wrong (another agent already guards this
     /// network namespace, no CAP_NET_ADMIN, ...).
     /// </summary>
     public static KernelRepairLoop Start(AgentOptions options, TextWriter log)
@@ -84,15 +86,15 @@ public sealed class KernelRepairLoop : IDisposable
             loop.Initialise();
             return loop;
         }
-        catch (Exception e) when (e is not CniException)
+        catch (Exception e) when (e is not DataplaneException)
         {
             loop?.Dispose();
             if (e is NftException { Operation: CreateTableOp } n && n.Cause.Errno is Errno.EEXIST or Errno.EPERM)
             {
-                throw new CniException(CniErrorCodes.IoFailure, $"table {GuardTable.Table} already exists: another fwmark agent guards this network namespace", "stop the other agent first; its guard table goes away with it");
+                throw new DataplaneException(DataplaneFailure.Conflict, $"table {GuardTable.Table} already exists: another fwmark agent guards this network namespace", "stop the other agent first; its guard table goes away with it");
             }
 
-            throw e is NftException nft ? new CniException(CniErrorCodes.IoFailure, nft.Message, nft.Cause.Details) : LinuxErrors.ToCni("start the agent", e);
+            throw LinuxErrors.Translate("start the agent", e);
         }
         catch
         {
@@ -161,7 +163,7 @@ public sealed class KernelRepairLoop : IDisposable
     private void Initialise()
     {
         _config = NodeConfig.Read(_options.Conflists());
-        using (FileLock.Acquire(_options.LockPath, NftDataplane.DefaultLockTimeout))
+        using (FileLock.Acquire(_options.LockPath, KernelSession.DefaultLockTimeout))
         {
             _mirror.Load(new NftClient(_owner, FwmarkRuleset.Table));
             // Everything queued so far is in the dump (plugins write under this lock); a flush by someone
@@ -255,7 +257,7 @@ public sealed class KernelRepairLoop : IDisposable
             return;
         }
 
-        using (FileLock.Acquire(_options.LockPath, NftDataplane.DefaultLockTimeout))
+        using (FileLock.Acquire(_options.LockPath, KernelSession.DefaultLockTimeout))
         {
             // Every change committed before we got the lock is queued by now: take it into the mirror.
             DrainTableEvents();
@@ -326,7 +328,7 @@ public sealed class KernelRepairLoop : IDisposable
         {
             action();
         }
-        catch (Exception e) when (e is NetlinkException or NftException or CniException or IOException or TimeoutException or NetlinkFormatException)
+        catch (Exception e) when (e is NetlinkException or NftException or DataplaneException or IOException or TimeoutException or NetlinkFormatException)
         {
             Log($"failed to {what}: {e.Message}");
             if (routing)

@@ -1,5 +1,6 @@
 using System.Net;
 using Fwmark.Core.Agent;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 
@@ -22,7 +23,7 @@ internal static class MainTableRepair
     /// table anyway, the batch fails whole and the caller repairs under the lock. Returns the number of
     /// elements restored, or null when the table exists (or there is nothing to restore).
     /// </summary>
-    public static int? TryRestoreMissing(NetlinkSocket socket, ElementMirror mirror, IReadOnlyList<string> configuredChains, IAttachmentRecordSource record)
+    public static int? TryRestoreMissing(NetlinkConversation socket, ElementMirror mirror, IReadOnlyList<string> configuredChains, IAttachmentRecordSource record)
     {
         var chains = ChainsOf(mirror, configuredChains, [], record);
         if (chains.Count == 0 || TableReader.Flags(socket, FwmarkRuleset.Table) is not null)
@@ -59,7 +60,7 @@ internal static class MainTableRepair
     /// Elements the table has and the mirror lacks are learned (the plugin's table is the primary).
     /// Returns one line per repair (empty when the table was whole).
     /// </summary>
-    public static List<string> Repair(NetlinkSocket socket, ElementMirror mirror, IReadOnlyList<string> configuredChains, IAttachmentRecordSource record)
+    public static List<string> Repair(NetlinkConversation socket, ElementMirror mirror, IReadOnlyList<string> configuredChains, IAttachmentRecordSource record)
     {
         var client = new NftClient(socket, FwmarkRuleset.Table);
         var repaired = new List<string>();

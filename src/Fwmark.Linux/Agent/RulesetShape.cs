@@ -1,3 +1,4 @@
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.NfTables;
 
 namespace Fwmark.Linux.Agent;

@@ -16,7 +16,7 @@ public class NodeConfigTests
             ("e.conflist", """{"name":"e","plugins":[{"type":"fwmark","marks":{"same":{"mark":16,"mask":16}}}]}"""),
         ]);
 
-        Assert.Equal(["mark-00000010-00000010", "mark-00000888-ffffffff-connmark"], node.Marks.Select(m => m.ChainName));
+        Assert.Equal([(0x10u, 0x10u, false), (0x888u, 0xffffffffu, true)], node.Marks.Select(m => (m.Value, m.Mask, m.Connmark)));
         Assert.Equal([2184u], node.RouteTables);
     }
 }
