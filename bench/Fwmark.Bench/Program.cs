@@ -27,6 +27,20 @@ foreach (var binary in new[] { options.Plugin, options.Hello })
     }
 }
 
+if (options.AgentFlushes > 0)
+{
+    try
+    {
+        Console.Out.Write(new AgentBench(options, Console.Error).Run());
+        return 0;
+    }
+    catch (Exception e) when (e is PluginCallFailedException or InvalidOperationException or TimeoutException)
+    {
+        Console.Error.WriteLine($"fwmark-bench: FAILED: {e.Message}");
+        return 1;
+    }
+}
+
 BenchResults results;
 try
 {

@@ -58,7 +58,11 @@ public sealed class NftDataplane : IDataplane
     /// </summary>
     private int Commit(string what, Func<INftState, NftTransaction> plan) =>
         _session.Locked(what, socket =>
-            GenerationChecked.Run(socket, FwmarkRuleset.Table, client => plan(new NftClientState(client))).Operations.Count);
+        {
+            // Agent running and the table just flushed: let it restore first (Agent/AgentHandoff.cs).
+            Agent.AgentHandoff.AwaitRestore(socket);
+            return GenerationChecked.Run(socket, FwmarkRuleset.Table, client => plan(new NftClientState(client))).Operations.Count;
+        });
 
     private T Read<T>(string what, Func<NftClient, T> read) =>
         _session.Unlocked(what, socket => read(new NftClient(socket, FwmarkRuleset.Table)));

@@ -15,6 +15,9 @@ public static class NftOracle
     /// <summary><c>nft -s list ruleset</c>: the whole ruleset without counter values (stable across traffic).</summary>
     public static string Stateless(Netns netns) => netns.Run("nft", "-s", "list", "ruleset").Stdout;
 
+    /// <summary>The agent's owned guard table (same sets and chains as <see cref="Table"/>).</summary>
+    public const string GuardTable = "fwmark-guard";
+
     /// <summary><c>nft list table inet fwmark</c>; empty string when the table does not exist.</summary>
     public static string TableText(Netns netns)
     {
@@ -31,15 +34,24 @@ public static class NftOracle
     /// Every element of the address sets in table inet fwmark (pods4-&lt;mark chain&gt;, pods6-&lt;mark chain&gt;),
     /// each with the verdict of the prerouting rule that looks its set up (normally goto the mark chain).
     /// </summary>
-    public static IReadOnlyList<PodSetElement> Elements(Netns netns)
+    public static IReadOnlyList<PodSetElement> Elements(Netns netns, string table = Table)
     {
-        var json = Json(netns);
-        var verdicts = SetVerdicts(json);
+        // One table, not the ruleset: nft 1.0.6's JSON output prints garbage for an owned table's flags
+        // (the agent's guard table), which can break the JSON of the whole listing.
+        var listing = netns.Exec("nft", "-j", "list", "table", "inet", table);
+        if (!listing.Succeeded)
+        {
+            return [];
+        }
+
+        var json = JsonNode.Parse(listing.Stdout)?["nftables"]?.AsArray()
+            ?? throw new TestbedException($"failed to parse nft -j output in {netns}");
+        var verdicts = SetVerdicts(json, table);
         var elements = new List<PodSetElement>();
         foreach (var item in json)
         {
             var set = item?["set"];
-            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != Table)
+            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != table)
             {
                 continue;
             }
@@ -60,13 +72,13 @@ public static class NftOracle
     }
 
     /// <summary>Set name → (verdict, chain) of the prerouting rule matching <c>saddr @set</c>.</summary>
-    private static Dictionary<string, (string Verdict, string? Target)> SetVerdicts(JsonArray json)
+    private static Dictionary<string, (string Verdict, string? Target)> SetVerdicts(JsonArray json, string table)
     {
         var verdicts = new Dictionary<string, (string, string?)>(StringComparer.Ordinal);
         foreach (var item in json)
         {
             var rule = item?["rule"];
-            if (rule is null || rule["family"]?.GetValue<string>() != "inet" || rule["table"]?.GetValue<string>() != Table
+            if (rule is null || rule["family"]?.GetValue<string>() != "inet" || rule["table"]?.GetValue<string>() != table
                 || rule["chain"]?.GetValue<string>() != "prerouting")
             {
                 continue;
