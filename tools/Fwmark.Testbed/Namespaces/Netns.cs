@@ -30,6 +30,7 @@ public sealed partial class Netns
         var netns = new Netns(name);
         cleanup.Push($"netns {name}", netns.Delete);
         NetnsGuard.EnsureNotInitial(netns.Path);
+        NetnsGuard.EnsureFresh(netns);
         return netns;
     }
 
