@@ -116,7 +116,7 @@ public sealed class NftDataplane : IDataplane
             }
 
             return 0;
-        });
+        }, withoutLock: TableMissing);
 
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) =>
         Mutate($"collect stale marks of network {network}", (client, transaction) =>
@@ -218,12 +218,27 @@ public sealed class NftDataplane : IDataplane
         }
     }
 
-    private T Mutate<T>(string what, Func<NftClient, NftTransaction, T> plan)
+    // issue 8: DEL must not fail on a lock directory that cannot be used when nothing of the attachment can exist.
+    private bool TableMissing() => !Read("look for the table", client => client.TableExists());
+
+    /// <param name="withoutLock">
+    /// When the lock's directory cannot be used: true = there is nothing to change anyway (return
+    /// default), false = report the directory problem.
+    /// </param>
+    private T Mutate<T>(string what, Func<NftClient, NftTransaction, T> plan, Func<bool>? withoutLock = null)
     {
         FileLock? held = null;
         try
         {
-            held = FileLock.Acquire(_lockPath, _lockTimeout);
+            try
+            {
+                held = FileLock.Acquire(_lockPath, _lockTimeout);
+            }
+            catch (StateDirectoryException) when (withoutLock?.Invoke() == true)
+            {
+                return default!;
+            }
+
             using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _netnsPath);
             var transaction = new NftTransaction(FwmarkRuleset.Table);
             var result = plan(new NftClient(socket, FwmarkRuleset.Table), transaction);

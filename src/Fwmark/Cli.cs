@@ -1,4 +1,5 @@
 using Fwmark.Core.Operator;
+using Fwmark.Linux;
 using Fwmark.Linux.Routing;
 
 namespace Fwmark;
@@ -17,7 +18,7 @@ internal static class Cli
 
         As a CNI plugin it is exec'd by the container runtime with CNI_COMMAND set.
         Operator commands (run without CNI_COMMAND):
-          fwmark reconcile [--conf-dir DIR]   re-ensure the ip rules and routes of every mark with "route"
+          fwmark reconcile [--conf-dir DIR]   restore the table, every recorded attachment and the routing
           fwmark version                      print the plugin version and the CNI spec versions it speaks
           fwmark --help                       this text
 
@@ -27,16 +28,20 @@ internal static class Cli
     private const string ReconcileUsage = """
         fwmark reconcile [--conf-dir DIR]
 
-        Re-ensures, in the current network namespace, the policy routing of every mark that has a
-        "route" in the fwmark plugin objects of the conflists in DIR (default /etc/cni/net.d): for
-        IPv4 and IPv6 the suppress and lookup rules, the default route and the fail-closed
-        unreachable route of the mark's table. Idempotent. Run it from the VPN's up-hook or a
-        systemd unit: a route through an interface disappears with the interface, and the plugin
-        itself only runs when pods start.
+        Restores, in the current network namespace, everything fwmark owns: the policy routing
+        of every mark that has a "route" in the fwmark plugin objects of the conflists in DIR
+        (default /etc/cni/net.d) — for IPv4 and IPv6 the suppress and lookup rules, the default
+        route and the fail-closed unreachable route of the mark's table — and, from the
+        attachment records in /run/fwmark/attachments, the nftables table, its chains and every
+        recorded attachment's set elements (with the routing its ADD made when no conflist in
+        DIR routes that mark). Idempotent. Run it after anything that may have flushed nftables
+        (nft flush ruleset, a firewall reload) and from the VPN's up-hook: a route through an
+        interface disappears with the interface, and the plugin itself only runs when pods
+        start or stop.
 
         Prints nothing and exits 0 when the node already matches; prints each repair and exits 0
         when it matches afterwards; exits 1 with an explanation when it does not (a broken config,
-        a gateway that cannot be reached yet, missing privileges).
+        an unreadable record, a gateway that cannot be reached yet, missing privileges).
         """;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -85,7 +90,9 @@ internal static class Cli
             return 1;
         }
 
-        var outcome = new Reconciler(new RtnetlinkRouting(), stdout).Run(ReadConflists(confDir));
+        var lockPath = StatePaths.LockPath;
+        var reconciler = new Reconciler(new RtnetlinkRouting(lockPath: lockPath), stdout, new NftDataplane(lockPath: lockPath), StatePaths.Records());
+        var outcome = reconciler.Run(ReadConflists(confDir));
         return outcome.NodeMatches ? 0 : 1;
     }
 

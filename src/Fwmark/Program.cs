@@ -9,7 +9,8 @@ using Fwmark.Linux.Routing;
 if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CNI_COMMAND")))
 {
     var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
-    var plugin = new FwmarkPlugin(new NftDataplane(), Console.Error, new RtnetlinkRouting());
+    var plugin = new FwmarkPlugin(
+        new NftDataplane(lockPath: StatePaths.LockPath), Console.Error, new RtnetlinkRouting(lockPath: StatePaths.LockPath), StatePaths.Records());
     var exit = CniDispatcher.Run(plugin, CniEnvironment.FromProcess(), Console.OpenStandardInput(), stdout, Console.Error);
     stdout.Flush();
     return exit;

@@ -1,0 +1,259 @@
+using Fwmark.Cni;
+using Fwmark.Core;
+using Fwmark.Core.Records;
+using Fwmark.Core.Routing;
+using Fwmark.Linux.Locking;
+
+namespace Fwmark.Linux.Records;
+
+/// <summary>
+/// <see cref="IAttachmentRecordStore"/> as files under one root directory (default
+/// <see cref="DefaultRoot"/>, the directory of the plugin's lock):
+/// <code>
+/// ROOT/attachments/NETWORK/KEY.json   one record per attachment (KEY = AttachmentOwner.Key, 16 hex)
+/// ROOT/networks/NETWORK.json          the network's routing claims (node-wide conflict check)
+/// ROOT/records.lock                   flock serialising changes to both
+/// </code>
+/// Why /run: records describe kernel state, and the kernel state (nftables, routing) and every pod
+/// network namespace end with the boot, as /run (a tmpfs) does. A record that outlived a reboot would
+/// describe an attachment that no longer exists, and restoring it would mark whichever new pod got that
+/// IP. /run survives plugin restarts and upgrades (it is not the binary's), and a DaemonSet agent sees
+/// it through a hostPath mount of /run/fwmark.
+///
+/// Atomic and durable: a record is written to a temporary file in the same directory, fsync'd, and
+/// renamed over the old one, then the directory is fsync'd, so a reader sees the old or the new record,
+/// never half of one, whatever dies when. One file per attachment: concurrent ADDs of different pods
+/// never write the same file. Deleting a missing record is not an error.
+/// </summary>
+public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
+{
+    public const string DefaultRoot = "/run/fwmark";
+
+    private readonly string _root;
+    private readonly TimeSpan _lockTimeout;
+
+    /// <param name="root">The state directory; tests pass a temporary one, never /run.</param>
+    public FileAttachmentRecordStore(string? root = null, TimeSpan? lockTimeout = null)
+    {
+        _root = Path.GetFullPath(root ?? DefaultRoot);
+        _lockTimeout = lockTimeout ?? NftDataplane.DefaultLockTimeout;
+    }
+
+    public string Location => AttachmentsDirectory;
+
+    internal string AttachmentsDirectory => Path.Combine(_root, "attachments");
+
+    internal string NetworksDirectory => Path.Combine(_root, "networks");
+
+    internal string LockPath => Path.Combine(_root, "records.lock");
+
+    public IAttachmentRecordSession Open()
+    {
+        try
+        {
+            return new Session(this, FileLock.Acquire(LockPath, _lockTimeout));
+        }
+        catch (Exception e) when (e is not CniException)
+        {
+            throw LinuxErrors.ToCni("lock the attachment records", e);
+        }
+    }
+
+    public IReadOnlyList<AttachmentRecord> ReadAll(ICollection<string> problems)
+    {
+        var records = new List<AttachmentRecord>();
+        if (!Directory.Exists(AttachmentsDirectory))
+        {
+            return records;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(AttachmentsDirectory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            if (TryRead(file, problems) is { } record)
+            {
+                records.Add(record);
+            }
+        }
+
+        return records;
+    }
+
+    internal string PathOf(AttachmentOwner owner) => Path.Combine(AttachmentsDirectory, owner.Network, owner.Key + ".json");
+
+    private string ClaimsPathOf(string network) => Path.Combine(NetworksDirectory, network + ".json");
+
+    private static AttachmentRecord? TryRead(string file, ICollection<string>? problems)
+    {
+        try
+        {
+            var record = AttachmentRecordJson.Parse(File.ReadAllText(file));
+            // The name must match the content: a record copied or renamed by hand is not this attachment's.
+            if (Path.GetFileNameWithoutExtension(file) != record.Owner.Key || Path.GetFileName(Path.GetDirectoryName(file)) != record.Owner.Network)
+            {
+                throw new FormatException($"it describes {record.Owner.Network}/{record.Owner.ContainerId}/{record.Owner.IfName}, which belongs in another file");
+            }
+
+            return record;
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // deleted since the directory was listed
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            problems?.Add($"record {file} cannot be read: {Text.Cut(e is FormatException ? e.Message : StateDirectory.Plain(e), 200)}");
+            return null;
+        }
+    }
+
+    /// <summary>temp + fsync + rename + fsync(dir): see the class comment.</summary>
+    private static void WriteAtomically(string path, string text)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        StateDirectory.Ensure(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
+            {
+                stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+                stream.Flush(flushToDisk: true);
+            }
+
+            if (OperatingSystem.IsLinux())
+            {
+                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            File.Move(temp, path, overwrite: true);
+            SyncDirectory(directory);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private static void SyncDirectory(string directory)
+    {
+        var fd = Interop.Open(directory, Interop.O_RDONLY | Interop.O_CLOEXEC | Interop.O_DIRECTORY, 0);
+        if (fd >= 0)
+        {
+            _ = Interop.Fsync(fd);
+            _ = Interop.Close(fd);
+        }
+    }
+
+    private static bool Overlaps(uint value1, uint mask1, uint value2, uint mask2) => ((value1 ^ value2) & mask1 & mask2) == 0;
+
+    private sealed class Session(FileAttachmentRecordStore store, FileLock held) : IAttachmentRecordSession
+    {
+        public AttachmentRecord? Read(AttachmentOwner owner) => Run("read the attachment record", () => TryRead(store.PathOf(owner), null));
+
+        public void Save(AttachmentRecord record) =>
+            Run("write the attachment record", () => WriteAtomically(store.PathOf(record.Owner), AttachmentRecordJson.Serialize(record)));
+
+        public void Delete(AttachmentOwner owner) => Run("delete the attachment record", () =>
+        {
+            File.Delete(store.PathOf(owner)); // no error when it is not there
+            return 0;
+        });
+
+        public int DeleteStale(string network, IReadOnlyCollection<AttachmentOwner> valid) => Run("collect stale attachment records", () =>
+        {
+            var directory = Path.Combine(store.AttachmentsDirectory, network);
+            if (!Directory.Exists(directory))
+            {
+                return 0;
+            }
+
+            var keep = valid.Select(o => o.Key + ".json").ToHashSet(StringComparer.Ordinal);
+            var removed = 0;
+            foreach (var file in Directory.EnumerateFiles(directory, "*.json"))
+            {
+                if (!keep.Contains(Path.GetFileName(file)))
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+
+            return removed;
+        });
+
+        public RoutingClaim? Claim(string network, MarkSpec mark, RouteSpec route) => Run("check the node's routing claims", () =>
+        {
+            var mine = new RoutingClaim(network, mark.Value, mark.Mask, route);
+            List<RoutingClaim> own = [];
+            var files = Directory.Exists(store.NetworksDirectory) ? Directory.GetFiles(store.NetworksDirectory, "*.json") : [];
+            foreach (var file in files.Order(StringComparer.Ordinal))
+            {
+                List<RoutingClaim> claims;
+                try
+                {
+                    claims = AttachmentRecordJson.ParseClaims(File.ReadAllText(file));
+                }
+                catch (Exception e) when (e is FormatException or FileNotFoundException)
+                {
+                    continue; // a claim that cannot be read cannot be honoured; the kernel's owner tags stay the authority
+                }
+
+                var other = Path.GetFileNameWithoutExtension(file);
+                if (other == network)
+                {
+                    own = claims;
+                    continue;
+                }
+
+                var conflict = claims.FirstOrDefault(c =>
+                    (Overlaps(c.Value, c.Mask, mark.Value, mark.Mask) || c.Route.Table == route.Table) && c.Route != route);
+                if (conflict is null)
+                {
+                    continue;
+                }
+
+                // A network without attachments left routes nothing any more: its claim is stale.
+                var attachments = Path.Combine(store.AttachmentsDirectory, other);
+                if (Directory.Exists(attachments) && Directory.EnumerateFiles(attachments, "*.json").Any())
+                {
+                    return conflict;
+                }
+
+                File.Delete(file);
+            }
+
+            var updated = own.Where(c => !(c.Value == mark.Value && c.Mask == mark.Mask)).Append(mine).ToList();
+            if (!own.SequenceEqual(updated))
+            {
+                WriteAtomically(store.ClaimsPathOf(network), AttachmentRecordJson.SerializeClaims(network, updated));
+            }
+
+            return (RoutingClaim?)null;
+        });
+
+        public void Dispose() => held.Dispose();
+
+        private static T Run<T>(string what, Func<T> action)
+        {
+            try
+            {
+                return action();
+            }
+            catch (Exception e) when (e is not CniException)
+            {
+                throw LinuxErrors.ToCni(what, e);
+            }
+        }
+
+        private static void Run(string what, Action action) => Run(what, () =>
+        {
+            action();
+            return 0;
+        });
+    }
+}
