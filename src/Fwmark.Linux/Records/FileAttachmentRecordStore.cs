@@ -160,7 +160,15 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
 
         public void Delete(AttachmentOwner owner) => Run("delete the attachment record", () =>
         {
-            File.Delete(store.PathOf(owner)); // no error when it is not there
+            try
+            {
+                File.Delete(store.PathOf(owner)); // no error when the file is not there
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // nor when its network never had a record
+            }
+
             return 0;
         });
 
