@@ -67,7 +67,18 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
             return records;
         }
 
-        foreach (var file in Directory.EnumerateFiles(AttachmentsDirectory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        string[] files;
+        try
+        {
+            files = Directory.GetFiles(AttachmentsDirectory, "*.json", SearchOption.AllDirectories);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"records in {AttachmentsDirectory} cannot be listed: {StateDirectory.Plain(e)}");
+            return records;
+        }
+
+        foreach (var file in files.Order(StringComparer.Ordinal))
         {
             if (TryRead(file, problems) is { } record)
             {
