@@ -98,25 +98,33 @@ public sealed class NftDataplane : IDataplane
     public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
         Mutate($"remove marks of {Describe(owner)}", (client, transaction) =>
         {
-            // With addresses: one O(1) lookup per mark set of the family. Without (DEL lost its
-            // prevResult): scan every set.
-            var markChains = FwmarkRuleset.MarkChains(client.DumpSetNames());
-            var found = addresses is null
-                ? markChains.SelectMany(FwmarkRuleset.SetsOf)
-                    .SelectMany(set => client.DumpElements(set.Name).Select(e => (set, (NftElementInfo?)e)))
-                : addresses.Distinct().SelectMany(address => markChains
-                    .Select(chain => FwmarkRuleset.SetFor(address, chain))
-                    .Select(set => (set, client.GetElement(set.Name, address))));
-            foreach (var (set, element) in found)
+            foreach (var (set, element) in OwnedElements(client, owner, addresses))
             {
-                if (element is not null && IsOwnedBy(element, owner))
-                {
-                    transaction.Add(new DeleteElementOp(new NftElement(set.Name, element.Key)));
-                }
+                transaction.Add(new DeleteElementOp(new NftElement(set.Name, element.Key)));
             }
 
             return 0;
-        }, withoutLock: TableMissing);
+        }, withoutLock: () => NothingOwnedBy(owner, addresses));
+
+    /// <summary>
+    /// The owner's elements: with addresses one O(1) lookup per mark set of the family; without (DEL
+    /// lost its prevResult) a scan of every set.
+    /// </summary>
+    private static List<(NftAddressSet Set, NftElementInfo Element)> OwnedElements(NftClient client, AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses)
+    {
+        var markChains = FwmarkRuleset.MarkChains(client.DumpSetNames());
+        var found = addresses is null
+            ? markChains.SelectMany(FwmarkRuleset.SetsOf)
+                .SelectMany(set => client.DumpElements(set.Name).Select(e => (set, (NftElementInfo?)e)))
+            : addresses.Distinct().SelectMany(address => markChains
+                .Select(chain => FwmarkRuleset.SetFor(address, chain))
+                .Select(set => (set, client.GetElement(set.Name, address))));
+        return [.. found.Where(f => f.Item2 is not null && IsOwnedBy(f.Item2, owner)).Select(f => (f.set, f.Item2!))];
+    }
+
+    // issue 8: DEL must not fail on a lock directory that cannot be used when nothing of the attachment exists.
+    private bool NothingOwnedBy(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
+        Read("look for the attachment's elements", client => !client.TableExists() || OwnedElements(client, owner, addresses).Count == 0);
 
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) =>
         Mutate($"collect stale marks of network {network}", (client, transaction) =>
@@ -217,9 +225,6 @@ public sealed class NftDataplane : IDataplane
             }
         }
     }
-
-    // issue 8: DEL must not fail on a lock directory that cannot be used when nothing of the attachment can exist.
-    private bool TableMissing() => !Read("look for the table", client => client.TableExists());
 
     /// <param name="withoutLock">
     /// When the lock's directory cannot be used: true = there is nothing to change anyway (return

@@ -22,4 +22,11 @@ public sealed record AttachmentRecord(
     RouteSpec? Route,
     string? PodNamespace,
     string? PodName,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt)
+{
+    /// <summary>
+    /// The kernel's boot ID when the record was written (set by the store). A record of an earlier boot
+    /// describes an attachment that cannot exist any more and is never restored.
+    /// </summary>
+    public string? BootId { get; init; }
+}

@@ -16,9 +16,9 @@ namespace Fwmark.Core.Records;
 ///  "mark": {"name": "vpn", "value": 16, "mask": 16, "connmark": false},
 ///  "route": {"table": 123, "gateway": ["192.168.2.1"], "device": "vpn0", "priority": 1000, "failClosed": true},
 ///  "pod": {"namespace": "default", "name": "web"},
-///  "recordedAt": "2026-12-01T11:00:00.0000000Z"}
+///  "recordedAt": "2026-12-01T11:00:00.0000000Z", "bootId": "0f2c…"}
 /// </code>
-/// "route" and "pod" are absent when unknown. "route" uses the config's own keys, so a reader that
+/// "route", "pod" and "bootId" are absent when unknown. "route" uses the config's own keys, so a reader that
 /// knows the config knows the record. Written with System.Text.Json.Nodes: no reflection (Native AOT).
 /// </summary>
 public static class AttachmentRecordJson
@@ -56,6 +56,11 @@ public static class AttachmentRecordJson
         }
 
         json["recordedAt"] = record.RecordedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
+        if (record.BootId is not null)
+        {
+            json["bootId"] = record.BootId;
+        }
+
         return json.ToJsonString(Relaxed);
     }
 
@@ -91,7 +96,10 @@ public static class AttachmentRecordJson
             CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at
             : throw new FormatException("recordedAt: missing or not a time");
-        return new AttachmentRecord(owner, addresses, mark, route, OptionalString(pod, "namespace"), OptionalString(pod, "name"), at);
+        return new AttachmentRecord(owner, addresses, mark, route, OptionalString(pod, "namespace"), OptionalString(pod, "name"), at)
+        {
+            BootId = OptionalString(root, "bootId"),
+        };
     }
 
     /// <summary>A network's routing claims: <c>{"version": 1, "network": "n", "routes": [{"value": 16, "mask": 16, "route": {...}}]}</c>.</summary>

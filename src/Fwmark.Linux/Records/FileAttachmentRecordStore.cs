@@ -20,10 +20,14 @@ namespace Fwmark.Linux.Records;
 /// IP. /run survives plugin restarts and upgrades (it is not the binary's), and a DaemonSet agent sees
 /// it through a hostPath mount of /run/fwmark.
 ///
-/// Atomic and durable: a record is written to a temporary file in the same directory, fsync'd, and
-/// renamed over the old one, then the directory is fsync'd, so a reader sees the old or the new record,
-/// never half of one, whatever dies when. One file per attachment: concurrent ADDs of different pods
-/// never write the same file. Deleting a missing record is not an error.
+/// Atomic: a record is written to a temporary file in the same directory and renamed over the old
+/// one, so a reader sees the old or the new record, never half of one, whatever process dies when.
+/// Not fsync'd, on purpose: fsync only helps when the machine itself crashes, and a crash reboots it,
+/// after which every record is void (each carries the boot ID it was written in, and records of an
+/// earlier boot are ignored, also where /run is not a tmpfs, as on this repository's test VM). On a
+/// disk-backed /run, fsync of file and directory cost ~16 ms per ADD (docs/records.md).
+/// One file per attachment: concurrent ADDs of different pods never write the same file. Deleting a
+/// missing record is not an error.
 /// </summary>
 public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
 {
@@ -40,6 +44,9 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
     }
 
     public string Location => AttachmentsDirectory;
+
+    /// <summary>This boot's ID (/proc/sys/kernel/random/boot_id), or null when the kernel does not say.</summary>
+    internal static string? CurrentBootId { get; } = ReadBootId();
 
     internal string AttachmentsDirectory => Path.Combine(_root, "attachments");
 
@@ -80,13 +87,29 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
 
         foreach (var file in files.Order(StringComparer.Ordinal))
         {
-            if (TryRead(file, problems) is { } record)
+            // A record of an earlier boot describes nothing that exists (see the class comment).
+            if (TryRead(file, problems) is { } record && IsOfThisBoot(record))
             {
                 records.Add(record);
             }
         }
 
         return records;
+    }
+
+    internal static bool IsOfThisBoot(AttachmentRecord record) =>
+        record.BootId is null || CurrentBootId is null || record.BootId == CurrentBootId;
+
+    private static string? ReadBootId()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim() is { Length: > 0 } id ? id : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     internal string PathOf(AttachmentOwner owner) => Path.Combine(AttachmentsDirectory, owner.Network, owner.Key + ".json");
@@ -121,7 +144,7 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
         }
     }
 
-    /// <summary>temp + fsync + rename + fsync(dir): see the class comment.</summary>
+    /// <summary>temp + rename: see the class comment.</summary>
     private static void WriteAtomically(string path, string text)
     {
         var directory = Path.GetDirectoryName(path)!;
@@ -129,19 +152,14 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
-            {
-                stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
-                stream.Flush(flushToDisk: true);
-            }
+            File.WriteAllBytes(temp, System.Text.Encoding.UTF8.GetBytes(text));
 
             if (OperatingSystem.IsLinux())
             {
                 File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
-            File.Move(temp, path, overwrite: true);
-            SyncDirectory(directory);
+            File.Move(temp, path, overwrite: true); // rename(2): atomic
         }
         catch
         {
@@ -150,24 +168,15 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
         }
     }
 
-    private static void SyncDirectory(string directory)
-    {
-        var fd = Interop.Open(directory, Interop.O_RDONLY | Interop.O_CLOEXEC | Interop.O_DIRECTORY, 0);
-        if (fd >= 0)
-        {
-            _ = Interop.Fsync(fd);
-            _ = Interop.Close(fd);
-        }
-    }
-
     private static bool Overlaps(uint value1, uint mask1, uint value2, uint mask2) => ((value1 ^ value2) & mask1 & mask2) == 0;
 
     private sealed class Session(FileAttachmentRecordStore store, FileLock held) : IAttachmentRecordSession
     {
-        public AttachmentRecord? Read(AttachmentOwner owner) => Run("read the attachment record", () => TryRead(store.PathOf(owner), null));
+        public AttachmentRecord? Read(AttachmentOwner owner) =>
+            Run("read the attachment record", () => TryRead(store.PathOf(owner), null) is { } record && IsOfThisBoot(record) ? record : null);
 
-        public void Save(AttachmentRecord record) =>
-            Run("write the attachment record", () => WriteAtomically(store.PathOf(record.Owner), AttachmentRecordJson.Serialize(record)));
+        public void Save(AttachmentRecord record) => Run("write the attachment record", () =>
+            WriteAtomically(store.PathOf(record.Owner), AttachmentRecordJson.Serialize(record with { BootId = CurrentBootId })));
 
         public void Delete(AttachmentOwner owner) => Run("delete the attachment record", () =>
         {
@@ -238,7 +247,7 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
 
                 // A network without attachments left routes nothing any more: its claim is stale.
                 var attachments = Path.Combine(store.AttachmentsDirectory, other);
-                if (Directory.Exists(attachments) && Directory.EnumerateFiles(attachments, "*.json").Any())
+                if (Directory.Exists(attachments) && Directory.EnumerateFiles(attachments, "*.json").Any(f => TryRead(f, null) is { } r && IsOfThisBoot(r)))
                 {
                     return conflict;
                 }

@@ -13,7 +13,10 @@ public class AttachmentRecordJsonTests
         new RouteSpec { Table = 123, Gateway4 = IPAddress.Parse("192.0.2.1"), Gateway6 = IPAddress.Parse("2001:db8::1"), Device = "vpn0", Priority = 900, FailClosed = false },
         "default",
         "web",
-        new DateTimeOffset(2026, 12, 1, 11, 0, 0, TimeSpan.Zero));
+        new DateTimeOffset(2026, 12, 1, 11, 0, 0, TimeSpan.Zero))
+    {
+        BootId = "6d1c5b8e-2f3a-4c7d-9e0f-1a2b3c4d5e6f",
+    };
 
     [Fact]
     public void A_record_reads_back_as_written()
@@ -26,13 +29,13 @@ public class AttachmentRecordJsonTests
         Assert.Equal(Full.Mark, back.Mark);
         Assert.True(back.Mark.Connmark);
         Assert.Equal(Full.Route, back.Route);
-        Assert.Equal((Full.PodNamespace, Full.PodName, Full.RecordedAt), (back.PodNamespace, back.PodName, back.RecordedAt));
+        Assert.Equal((Full.PodNamespace, Full.PodName, Full.RecordedAt, Full.BootId), (back.PodNamespace, back.PodName, back.RecordedAt, back.BootId));
     }
 
     [Fact]
     public void The_format_is_the_documented_one()
     {
-        var text = AttachmentRecordJson.Serialize(Full with { Route = null, PodName = null, PodNamespace = null });
+        var text = AttachmentRecordJson.Serialize(Full with { Route = null, PodName = null, PodNamespace = null, BootId = null });
 
         Assert.Equal(
             """{"version":1,"network":"cbr0","containerId":"abc123","ifName":"eth0","addresses":["10.88.0.5","2001:db8:88::5"],"mark":{"name":"vpn","value":16,"mask":16,"connmark":true},"recordedAt":"2026-12-01T11:00:00.0000000Z"}""",

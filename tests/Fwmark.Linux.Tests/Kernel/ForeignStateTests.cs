@@ -60,6 +60,19 @@ public class ForeignStateTests : KernelTestBase
     }
 
     [Fact]
+    public void Del_of_an_attachment_without_elements_succeeds_without_the_lock_beside_other_pods()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+        var before = Node.Ruleset();
+        var dataplane = new NftDataplane(Node.Path, FileInTheWay());
+
+        dataplane.Remove(PodB, [Ip("10.88.0.6")]);
+        dataplane.Remove(PodB, null);
+
+        Assert.Equal(before, Node.Ruleset());
+    }
+
+    [Fact]
     public void A_lock_directory_that_cannot_be_used_is_named_with_the_fix_when_there_is_something_to_change()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);

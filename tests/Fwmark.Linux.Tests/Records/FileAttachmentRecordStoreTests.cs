@@ -50,7 +50,7 @@ public sealed class FileAttachmentRecordStoreTests : IDisposable
         Assert.True(File.Exists(file), string.Join('\n', Directory.GetFiles(_root, "*", SearchOption.AllDirectories)));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(file)!));
-        Assert.Equal(AttachmentRecordJson.Serialize(record), File.ReadAllText(file));
+        Assert.Equal(AttachmentRecordJson.Serialize(record with { BootId = FileAttachmentRecordStore.CurrentBootId }), File.ReadAllText(file));
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(file)!)); // no temporary file left
         var problems = new List<string>();
         var back = Assert.Single(_store.ReadAll(problems));
@@ -142,6 +142,32 @@ public sealed class FileAttachmentRecordStoreTests : IDisposable
         Assert.Null(session.Claim("net-b", Vpn, Route with { Table = 3000 }));
         Assert.False(File.Exists(Path.Combine(_root, "networks", "net-a.json")));
         Assert.Single(AttachmentRecordJson.ParseClaims(File.ReadAllText(Path.Combine(_root, "networks", "net-b.json"))));
+    }
+
+    [Fact]
+    public void Records_carry_this_boots_id_and_records_of_an_earlier_boot_are_void()
+    {
+        var current = Record("cbr0", "now");
+        var earlier = Record("net-old", "before", "10.88.0.6", Route with { Table = 3000 }) with { BootId = "00000000-0000-0000-0000-000000000000" };
+        Save(current);
+        var earlierFile = Path.Combine(_root, "attachments", "net-old", earlier.Owner.Key + ".json");
+        Directory.CreateDirectory(Path.GetDirectoryName(earlierFile)!);
+        File.WriteAllText(earlierFile, AttachmentRecordJson.Serialize(earlier)); // as a previous boot left it on a disk-backed /run
+        Directory.CreateDirectory(Path.Combine(_root, "networks"));
+        File.WriteAllText(Path.Combine(_root, "networks", "net-old.json"), AttachmentRecordJson.SerializeClaims("net-old", [new RoutingClaim("net-old", 0x10, 0x10, earlier.Route!)]));
+
+        var problems = new List<string>();
+        var records = _store.ReadAll(problems);
+
+        Assert.Equal([current.Owner], records.Select(r => r.Owner));
+        Assert.Equal(FileAttachmentRecordStore.CurrentBootId, records[0].BootId);
+        Assert.NotNull(records[0].BootId);
+        Assert.Empty(problems);
+        using var session = _store.Open();
+        Assert.Null(session.Read(earlier.Owner));
+        // net-old's claim is void with its records: another network may route the mark its own way.
+        Assert.Null(session.Claim("net-b", Vpn, Route));
+        Assert.False(File.Exists(Path.Combine(_root, "networks", "net-old.json")));
     }
 
     [Fact]
