@@ -8,6 +8,7 @@ internal static class BenchOptionsParser
     public const string Usage = """
         usage: Fwmark.Bench --plugin PATH --hello PATH [--counts 0,1000,10000] [--iterations 300]
                             [--warmup 5] [--populate-jobs 1] [--cni-netns PATH] [--route-device DEV]
+                            [--log-file PATH]
                             [--out results.json]
         Must run inside a network namespace that is not the host's (see bench/run.sh).
         """;
@@ -58,6 +59,7 @@ internal static class BenchOptionsParser
             PopulateJobs = Number("populate-jobs", 1, 1),
             CniNetns = Text("cni-netns", "/var/run/netns/fwmark-bench-pod"),
             RouteDevice = values.Remove("route-device", out var device) ? device : null,
+            LogFile = values.Remove("log-file", out var logFile) ? logFile : null,
             Out = values.Remove("out", out var outPath) ? outPath : null,
         };
 

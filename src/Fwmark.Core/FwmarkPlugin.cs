@@ -1,6 +1,7 @@
 using System.Net;
 using Fwmark.Cni;
 using Fwmark.Core.Config;
+using Fwmark.Core.Logging;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 using Fwmark.Core.Selection;
@@ -22,10 +23,13 @@ namespace Fwmark.Core;
 /// (a crash after the record and before the kernel leaves a record that reconcile restores and the
 /// runtime's DEL removes). A failed ADD deletes its record again. DEL and GC remove records first and
 /// never fail because of them: the kernel's owner tags decide what is removed.
+/// Its decisions (selection, addresses, warnings) also go into <paramref name="record"/>, for the log file.
 /// </summary>
-public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IAttachmentRecordStore? records = null) : ICniPlugin
+public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IAttachmentRecordStore? records = null, InvocationRecord? record = null) : ICniPlugin
 {
     public const string ArgPodName = "K8S_POD_NAME";
+
+    private readonly InvocationRecord _record = record ?? new InvocationRecord();
 
     public void Add(CniRequest request)
     {
@@ -37,7 +41,9 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             return;
         }
 
+        _record.Selection = selection;
         var addresses = prevResult.AddressesOf(request.IfName);
+        _record.Addresses = addresses;
         if (addresses.Count == 0)
         {
             // Fail closed: whatever address the pod ends up using (SLAAC, DHCP inside the pod) would
@@ -55,13 +61,14 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             {
                 // Rules and the fail-closed route first: a marked packet must never exist without them.
                 // Warnings (VPN device missing or down) do not fail ADD: the table is fail-closed meanwhile.
-                foreach (var warning in routing.Ensure(selection.Mark, route!))
+                foreach (var warning in Kernel(() => routing.Ensure(selection.Mark, route!)))
                 {
+                    _record.Warnings.Add(warning);
                     Log(request, $"warning: {warning}");
                 }
             }
 
-            dataplane.Install(OwnerOf(request), addresses, selection.Mark);
+            Kernel(() => dataplane.Install(OwnerOf(request), addresses, selection.Mark));
         }
         catch
         {
@@ -75,8 +82,9 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     public void Del(CniRequest request)
     {
         var addresses = DelAddresses(request);
+        _record.Addresses = addresses ?? [];
         ForgetRecord(request);
-        dataplane.Remove(OwnerOf(request), addresses);
+        Kernel(() => dataplane.Remove(OwnerOf(request), addresses));
         Log(request, addresses is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", addresses)}");
     }
 
@@ -90,17 +98,19 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             return;
         }
 
+        _record.Selection = selection;
         var addresses = prevResult.AddressesOf(request.IfName);
+        _record.Addresses = addresses;
         if (addresses.Count == 0)
         {
             Log(request, $"no address on {request.IfName}, nothing to verify");
             return;
         }
 
-        var problems = dataplane.Verify(OwnerOf(request), addresses, selection.Mark).ToList();
+        var problems = Kernel(() => dataplane.Verify(OwnerOf(request), addresses, selection.Mark)).ToList();
         if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
         {
-            problems.AddRange(routing.Verify(selection.Mark, route));
+            problems.AddRange(Kernel(() => routing.Verify(selection.Mark, route)));
         }
 
         if (problems.Count > 0)
@@ -129,13 +139,13 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
                 using var session = records.Open();
                 staleRecords = session.DeleteStale(request.NetworkName, valid);
             }
-            catch (CniException e)
+            catch (DataplaneException e)
             {
                 log.WriteLine($"fwmark: GC {request.NetworkName}: warning: stale records were not removed: {e.Message}");
             }
         }
 
-        var removed = dataplane.Collect(request.NetworkName, valid);
+        var removed = Kernel(() => dataplane.Collect(request.NetworkName, valid));
         var recordsText = records is null ? "" : $" and {staleRecords} stale record(s)";
         log.WriteLine($"fwmark: GC {request.NetworkName}: removed {removed} stale element(s){recordsText}, kept those of {valid.Count} valid attachment(s)");
     }
@@ -144,7 +154,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     {
         try
         {
-            dataplane.Probe();
+            Kernel(dataplane.Probe);
         }
         catch (CniException e) when (e.Code is CniErrorCodes.PluginNotAvailable or CniErrorCodes.PluginNotAvailableDegraded)
         {
@@ -172,22 +182,22 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             return;
         }
 
-        using var session = records.Open();
-        if (route is not null && session.Claim(request.NetworkName, selection.Mark, route) is { } other)
+        using var session = Kernel(records.Open);
+        if (route is not null && Kernel(() => session.Claim(request.NetworkName, selection.Mark, route)) is { } other)
         {
             throw new CniException(CniErrorCodes.InvalidNetworkConfig,
                 $"failed to mark attachment {request.ContainerId}/{request.IfName}: network {request.NetworkName} routes mark {selection.Mark.Name} (0x{selection.Mark.Value:x}/0x{selection.Mark.Mask:x}) {RouteText.Describe(route)}, but network {other.Network} already routes 0x{other.Value:x}/0x{other.Mask:x} on this node {RouteText.Describe(other.Route)}",
                 $"networks {other.Network} and {request.NetworkName} would keep replacing each other's policy routing; give both the same route for this mark, or marks whose bits differ inside both masks and different tables (claims: {records.Location})");
         }
 
-        session.Save(new AttachmentRecord(
+        Kernel(() => session.Save(new AttachmentRecord(
             OwnerOf(request),
             addresses,
             selection.Mark,
             route,
             request.Args.GetValueOrDefault(MarkSelector.ArgNamespace),
             request.Args.GetValueOrDefault(ArgPodName),
-            DateTimeOffset.UtcNow));
+            DateTimeOffset.UtcNow)));
     }
 
     /// <summary>Removes the attachment's record; a store that cannot be used is logged, never fatal (DEL must not block).</summary>
@@ -203,11 +213,44 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             using var session = records.Open();
             session.Delete(OwnerOf(request));
         }
-        catch (CniException e)
+        catch (DataplaneException e)
         {
             Log(request, $"warning: the attachment record was not removed: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// The CNI code of each kind of backend failure. Busy is the one a runtime should retry (11); the
+    /// others are I/O failures (5), the code every kernel failure had before backends stopped choosing
+    /// CNI codes. STATUS turns any of them into 50 (<see cref="Status"/>).
+    /// </summary>
+    public static int CodeOf(DataplaneFailure kind) => kind switch
+    {
+        DataplaneFailure.Busy => CniErrorCodes.TryAgainLater,
+        DataplaneFailure.Unavailable or DataplaneFailure.Conflict or DataplaneFailure.Failed => CniErrorCodes.IoFailure,
+        _ => CniErrorCodes.Internal,
+    };
+
+    /// <summary>A backend failure as the CNI error the runtime sees: its text unchanged, the code by kind.</summary>
+    public static CniException ToCni(DataplaneException e) => new(CodeOf(e.Kind), e.Message, e.Details);
+
+    private static T Kernel<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (DataplaneException e)
+        {
+            throw ToCni(e);
+        }
+    }
+
+    private static void Kernel(Action call) => Kernel(() =>
+    {
+        call();
+        return 0;
+    });
 
     private static CniResult RequirePrevResult(CniRequest request) =>
         request.PrevResult ?? throw new CniException(CniErrorCodes.InvalidNetworkConfig,
@@ -241,6 +284,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     // Container IDs are 64 hex chars; the first 12 identify them in logs, as docker/crictl print them.
     private void Log(CniRequest request, string decision)
     {
+        _record.Decision = decision;
         var id = request.ContainerId.Length > 12 ? request.ContainerId[..12] : request.ContainerId;
         log.WriteLine($"fwmark: {CniEnvironment.VerbOf(request.Command)} {request.NetworkName}/{id}/{request.IfName}: {decision}");
     }

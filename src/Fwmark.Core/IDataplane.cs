@@ -5,13 +5,14 @@ namespace Fwmark.Core;
 /// <summary>
 /// The packet-marking backend (nftables in production, a fake in tests). Each mutating call is one
 /// atomic kernel transaction and is serialised against concurrent invocations by the implementation.
+/// Failures are thrown as <see cref="DataplaneException"/>; <see cref="FwmarkPlugin"/> picks the CNI code.
 /// </summary>
 public interface IDataplane
 {
     /// <summary>
     /// Marks packets from each address with <paramref name="mark"/>, owned by <paramref name="owner"/>.
     /// Idempotent. An address currently owned by another attachment (IP reuse) is taken over.
-    /// Creates the shared structure (table, base chain, maps, the mark's chain) when missing.
+    /// Creates the shared structure (table, base chain, address sets, the mark's chain) when missing.
     /// </summary>
     void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark);
 

@@ -62,11 +62,11 @@ public sealed class LifecycleTests
         var network = bed.Network(FwmarkPluginConfig.Vpn());
         var stays = network.AddPod("stays", FwmarkPluginConfig.Annotated("vpn"));
         var stranger = network.NewPod("stranger", FwmarkPluginConfig.Annotated("vpn"));
-        var before = FwmarkRuleset.Stateless(bed.Node);
+        var before = NftOracle.Stateless(bed.Node);
 
         AssertOk(network.Del(stranger, withPrevResult: false));
 
-        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(bed.Node));
         AssertOwned(bed, stays, network.Name);
     }
 
@@ -108,7 +108,7 @@ public sealed class LifecycleTests
         var healthy = network.Chain.RunCheck(pod.Attachment, pod.AddResult!);
         Assert.True(healthy.Succeeded, healthy.Describe());
 
-        var set = Assert.Single(FwmarkRuleset.ElementsFor(bed.Node, pod.IPv4)).Map;
+        var set = Assert.Single(NftOracle.ElementsFor(bed.Node, pod.IPv4)).Set;
         bed.Node.Run("nft", "delete", "element", "inet", "fwmark", set, $"{{ {pod.IPv4} }}");
         var broken = network.Chain.RunCheck(pod.Attachment, pod.AddResult!);
 
@@ -154,7 +154,7 @@ public sealed class LifecycleTests
 
     private static void AssertOk(CniChainResult result) => Assert.True(result.Succeeded, result.Describe());
 
-    /// <summary>Both of the pod's addresses are still in the maps, owned by that pod.</summary>
+    /// <summary>Both of the pod's addresses are still in the sets, owned by that pod.</summary>
     private static void AssertOwned(PluginBed bed, Pod pod, string network)
     {
         var elements = PluginBed.ElementsOf(bed.Node, pod);

@@ -77,11 +77,11 @@ internal sealed class PluginBed : IDisposable
 
     /// <summary>The node's fwmark table, rules and VPN table: printed with every path assertion failure.</summary>
     public string Diagnostics() =>
-        $"--- nft list table inet fwmark:\n{FwmarkRuleset.TableText(Node)}"
+        $"--- nft list table inet fwmark:\n{NftOracle.TableText(Node)}"
         + $"--- ip rule:\n{Node.Exec("ip", "rule").Stdout}--- ip -6 rule:\n{Node.Exec("ip", "-6", "rule").Stdout}";
 
-    public static IReadOnlyList<MapElement> ElementsOf(Netns node, Pod pod) =>
-        [.. pod.Addresses.SelectMany(a => FwmarkRuleset.ElementsFor(node, a))];
+    public static IReadOnlyList<PodSetElement> ElementsOf(Netns node, Pod pod) =>
+        [.. pod.Addresses.SelectMany(a => NftOracle.ElementsFor(node, a))];
 
     public void Dispose() => Bed.Dispose();
 }

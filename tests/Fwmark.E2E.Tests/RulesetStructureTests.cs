@@ -15,7 +15,7 @@ public sealed partial class RulesetStructureTests
         var network = bed.Network(FwmarkPluginConfig.Vpn());
         var pod = network.AddPod("layout", FwmarkPluginConfig.Annotated("vpn"));
 
-        var text = FwmarkRuleset.TableText(bed.Node);
+        var text = NftOracle.TableText(bed.Node);
         Assert.Matches(@"set pods4-mark-00000010-00000010 \{\s+type ipv4_addr\n", text);
         Assert.Matches(@"set pods6-mark-00000010-00000010 \{\s+type ipv6_addr\n", text);
         Assert.DoesNotContain("map ", text, StringComparison.Ordinal); // no verdict maps: nothing for a commit to re-validate
@@ -25,7 +25,7 @@ public sealed partial class RulesetStructureTests
         Assert.Contains("ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010", text);
         Assert.Matches(@"chain mark-00000010-00000010 \{\s+meta mark set meta mark [^\n]*0x00000010 counter", text);
 
-        var json = FwmarkRuleset.Json(bed.Node);
+        var json = NftOracle.Json(bed.Node);
         var prerouting = Chain(json, "prerouting");
         Assert.Equal("filter", prerouting["type"]?.GetValue<string>());
         Assert.Equal("prerouting", prerouting["hook"]?.GetValue<string>());
@@ -83,7 +83,7 @@ public sealed partial class RulesetStructureTests
 
     private static JsonObject Chain(JsonArray ruleset, string name) =>
         ruleset.Select(i => i?["chain"]).OfType<JsonObject>()
-            .Single(c => c["family"]?.GetValue<string>() == "inet" && c["table"]?.GetValue<string>() == FwmarkRuleset.Table && c["name"]?.GetValue<string>() == name);
+            .Single(c => c["family"]?.GetValue<string>() == "inet" && c["table"]?.GetValue<string>() == NftOracle.Table && c["name"]?.GetValue<string>() == name);
 
     [GeneratedRegex(@"^[0-9a-f]{8}\.[0-9a-f]{16} ")]
     private static partial Regex OwnerTag();

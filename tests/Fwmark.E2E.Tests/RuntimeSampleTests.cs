@@ -23,18 +23,18 @@ public sealed class RuntimeSampleTests
 
         var add = replay.Run("01-RunPodSandbox-ADD.json");
         AssertPassedThrough(add, pod, "1.0.0");
-        Assert.Single(FwmarkRuleset.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Single(NftOracle.ElementsFor(bed.Node, pod.IPv4));
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Vpn);
 
         var stop = replay.Run("02-StopPodSandbox-DEL.json");
         Assert.Equal("", stop.Stdout);
-        Assert.Empty(FwmarkRuleset.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Empty(NftOracle.ElementsFor(bed.Node, pod.IPv4));
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Main);
 
         // RemovePodSandbox: a second DEL, without prevResult and with an empty CNI_NETNS.
-        var before = FwmarkRuleset.Stateless(bed.Node);
+        var before = NftOracle.Stateless(bed.Node);
         replay.Run("03-RemovePodSandbox-DEL.json");
-        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(bed.Node));
     }
 
     [Fact]
@@ -49,24 +49,24 @@ public sealed class RuntimeSampleTests
         var run = replay.Run("01-run-with-env-annotation-ip-mac-port.last.1-ADD.json");
         AssertPassedThrough(run, pod, "0.4.0");
         Assert.Equal("4", run.Json!["ips"]![0]!["version"]?.GetValue<string>());
-        Assert.Single(FwmarkRuleset.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Single(NftOracle.ElementsFor(bed.Node, pod.IPv4));
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Vpn);
 
         replay.Run("02-stop.last.1-DEL.json");
-        Assert.Empty(FwmarkRuleset.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Empty(NftOracle.ElementsFor(bed.Node, pod.IPv4));
 
         // `podman start` does not repeat the caller's CNI_ARGS: nothing selects a mark any more.
         var start = replay.Run("03-start-again-without-env.last.1-ADD.json");
         AssertPassedThrough(start, pod, "0.4.0");
-        Assert.Empty(FwmarkRuleset.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Empty(NftOracle.ElementsFor(bed.Node, pod.IPv4));
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Main);
 
         replay.Run("04-rm-f.last.1-DEL.json");
 
         // A run whose ADD failed in an earlier plugin: podman DELs the whole chain without prevResult.
-        var before = FwmarkRuleset.Stateless(bed.Node);
+        var before = NftOracle.Stateless(bed.Node);
         replay.Run("07-failing-plugin.last.1-DEL.json");
-        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(bed.Node));
     }
 
     /// <summary>ADD printed prevResult back, in the request's version, with the pod's address.</summary>

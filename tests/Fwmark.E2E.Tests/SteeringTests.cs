@@ -65,8 +65,8 @@ public sealed class SteeringTests
         bed.AssertPath(pod, V6, EgressPath.Vpn);
 
         var elements = PluginBed.ElementsOf(bed.Node, pod);
-        Assert.Contains(elements, e => e.Map.StartsWith("pods4-", StringComparison.Ordinal) && e.Address.Equals(pod.IPv4));
-        Assert.Contains(elements, e => e.Map.StartsWith("pods6-", StringComparison.Ordinal) && e.Address.Equals(pod.IPv6));
+        Assert.Contains(elements, e => e.Set.StartsWith("pods4-", StringComparison.Ordinal) && e.Address.Equals(pod.IPv4));
+        Assert.Contains(elements, e => e.Set.StartsWith("pods6-", StringComparison.Ordinal) && e.Address.Equals(pod.IPv6));
         Assert.Equal(0, bed.Bed.Main.PacketsFrom(pod.IPv4));
         Assert.Equal(0, bed.Bed.Main.PacketsFrom(pod.IPv6));
     }

@@ -9,7 +9,7 @@ namespace Fwmark.Core.Config;
 internal static class KnownKeys
 {
     /// <summary>fwmark's own top-level keys (the runtime's — type, name, cniVersion, capabilities, ... — are not checked).</summary>
-    public static readonly string[] TopLevel = ["marks", "defaultMark", "namespaces", "connmark"];
+    public static readonly string[] TopLevel = ["marks", "defaultMark", "namespaces", "connmark", "logFile", "logLevel"];
 
     public static readonly string[] Mark = ["mark", "mask", "route"];
 

@@ -142,7 +142,7 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
             output.WriteLine($"{Name(record.Owner)}: deleted its stale record: every address of it was recorded again later ({by})");
             return (true, 1);
         }
-        catch (CniException e)
+        catch (Exception e) when (e is DataplaneException or CniException)
         {
             output.WriteLine($"{Name(record.Owner)}: failed to delete its stale record: {e.Message}");
             return (false, 0);
@@ -192,7 +192,7 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
 
             return (after.Count == 0, 1);
         }
-        catch (CniException e)
+        catch (Exception e) when (e is DataplaneException or CniException)
         {
             output.WriteLine($"{where}: {e.Message}");
             return (false, 0);
@@ -231,16 +231,25 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
 
             return (after.Count == 0, fixedProblems.Count);
         }
+        catch (DataplaneException e)
+        {
+            return Failed(where, e.Message, e.Details);
+        }
         catch (CniException e)
         {
-            output.WriteLine($"{where}: {e.Message}");
-            if (e.Details is { Length: > 0 } details)
-            {
-                output.WriteLine($"  {details.Replace("\n", "\n  ", StringComparison.Ordinal)}");
-            }
-
-            return (false, 0);
+            return Failed(where, e.Message, e.Details);
         }
+    }
+
+    private (bool Ok, int Repaired) Failed(string where, string message, string? details)
+    {
+        output.WriteLine($"{where}: {message}");
+        if (details is { Length: > 0 })
+        {
+            output.WriteLine($"  {details.Replace("\n", "\n  ", StringComparison.Ordinal)}");
+        }
+
+        return (false, 0);
     }
 
     /// <summary>The fwmark plugin objects of a conflist (or of a single-plugin .conf file).</summary>

@@ -15,7 +15,7 @@ public interface IAttachmentRecordStore
     /// <summary>Where the records are (a directory), for messages.</summary>
     string Location { get; }
 
-    /// <summary>Takes the store's lock until the session is disposed. Throws <see cref="Cni.CniException"/> when the store cannot be used.</summary>
+    /// <summary>Takes the store's lock until the session is disposed. Throws <see cref="DataplaneException"/> when the store cannot be used.</summary>
     IAttachmentRecordSession Open();
 
     /// <summary>

@@ -7,17 +7,18 @@ namespace Fwmark.Linux.Netlink;
 /// </summary>
 public sealed class NetlinkException : Exception
 {
-    public NetlinkException(int errno, string? syscall = null, string? kernelMessage = null, uint? badAttributeOffset = null)
+    public NetlinkException(int errno, string? syscall = null, string? kernelMessage = null, uint? badAttributeOffset = null, uint? missingAttributeType = null)
         : base(Format(errno, syscall, kernelMessage))
     {
         Errno = errno;
         Syscall = syscall;
         KernelMessage = kernelMessage;
         BadAttributeOffset = badAttributeOffset;
+        MissingAttributeType = missingAttributeType;
     }
 
     public NetlinkException(NetlinkError error)
-        : this(error.Errno, kernelMessage: error.Message, badAttributeOffset: error.BadAttributeOffset)
+        : this(error.Errno, kernelMessage: error.Message, badAttributeOffset: error.BadAttributeOffset, missingAttributeType: error.MissingAttributeType)
     {
     }
 
@@ -33,11 +34,12 @@ public sealed class NetlinkException : Exception
     /// <summary>Offset of the rejected attribute inside the request (NLMSGERR_ATTR_OFFS).</summary>
     public uint? BadAttributeOffset { get; }
 
-    public string ErrnoName => Netlink.Errno.Name(Errno);
+    /// <summary>Type of a required attribute the request lacked (NLMSGERR_ATTR_MISS_TYPE): the kernel's "attribute missing".</summary>
+    public uint? MissingAttributeType { get; }
 
-    public bool IsNotFound => Errno == Netlink.Errno.ENOENT;
+    public string ErrnoName => Linux.Errno.Name(Errno);
 
-    public bool IsAlreadyExists => Errno == Netlink.Errno.EEXIST;
+    public bool IsNotFound => Errno == Linux.Errno.ENOENT;
 
     /// <summary>"EEXIST (17); kernel: ...; bad attribute at offset 36" for CNI error details.</summary>
     public string Details
@@ -60,13 +62,18 @@ public sealed class NetlinkException : Exception
                 text += $"; kernel rejected the attribute at byte {offset} of the request";
             }
 
+            if (MissingAttributeType is { } type)
+            {
+                text += $"; kernel missed required attribute type {type}";
+            }
+
             return text;
         }
     }
 
     private static string Format(int errno, string? syscall, string? kernelMessage)
     {
-        var text = Netlink.Errno.Describe(errno);
+        var text = Linux.Errno.Describe(errno);
         if (syscall is not null)
         {
             text = $"{syscall}: {text}";

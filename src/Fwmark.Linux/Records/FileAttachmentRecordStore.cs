@@ -1,8 +1,8 @@
-using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 using Fwmark.Linux.Locking;
+using Fwmark.Linux.Session;
 
 namespace Fwmark.Linux.Records;
 
@@ -40,7 +40,7 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
     public FileAttachmentRecordStore(string? root = null, TimeSpan? lockTimeout = null)
     {
         _root = Path.GetFullPath(root ?? DefaultRoot);
-        _lockTimeout = lockTimeout ?? NftDataplane.DefaultLockTimeout;
+        _lockTimeout = lockTimeout ?? KernelSession.DefaultLockTimeout;
     }
 
     public string Location => AttachmentsDirectory;
@@ -54,15 +54,19 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
 
     internal string LockPath => Path.Combine(_root, "records.lock");
 
+    /// <summary>A long reason cut to <paramref name="max"/> characters (as the CNI layer's Text.Cut, which this project may not use).</summary>
+    private static string Cut(string text, int max) =>
+        text.Length <= max ? text : $"{text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)]}... ({text.Length} characters)";
+
     public IAttachmentRecordSession Open()
     {
         try
         {
             return new Session(this, FileLock.Acquire(LockPath, _lockTimeout));
         }
-        catch (Exception e) when (e is not CniException)
+        catch (Exception e) when (e is not DataplaneException)
         {
-            throw LinuxErrors.ToCni("lock the attachment records", e);
+            throw LinuxErrors.Translate("lock the attachment records", e);
         }
     }
 
@@ -139,7 +143,7 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
         }
         catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
         {
-            problems?.Add($"record {file} cannot be read: {Text.Cut(e is FormatException ? e.Message : StateDirectory.Plain(e), 200)}");
+            problems?.Add($"record {file} cannot be read: {Cut(e is FormatException ? e.Message : StateDirectory.Plain(e), 200)}");
             return null;
         }
     }
@@ -272,9 +276,9 @@ public sealed class FileAttachmentRecordStore : IAttachmentRecordStore
             {
                 return action();
             }
-            catch (Exception e) when (e is not CniException)
+            catch (Exception e) when (e is not DataplaneException)
             {
-                throw LinuxErrors.ToCni(what, e);
+                throw LinuxErrors.Translate(what, e);
             }
         }
 

@@ -1,4 +1,5 @@
 using Fwmark.Core.Routing;
+using Fwmark.Linux.Rtnetlink;
 
 namespace Fwmark.Linux.Routing;
 
@@ -35,6 +36,13 @@ internal static class RoutingVerifier
                 {
                     problems.Add($"{wanted} is missing{Why(client, wanted, routes, device)}");
                 }
+            }
+
+            foreach (var foreign in ForeignRoutes.In(routes))
+            {
+                var text = ForeignRoutes.Describe(client, foreign);
+                var ours = plan.Routes.FirstOrDefault(r => !r.IsUnreachable && r.Family == family && routes.Any(x => Matches(x, r, device)))?.Metric;
+                problems.Add($"{Rtnl.FamilyName(family)} table {route.Table} holds route \"{text}\" that fwmark did not make: {ForeignRoutes.Effect(foreign, text, ours)} (remove it: {Rtnl.IpCommand(family)} route del {ForeignRoutes.Selector(foreign)} table {route.Table})");
             }
 
             foreach (var withdrawn in plan.Withdrawn.Where(r => r.Family == family))

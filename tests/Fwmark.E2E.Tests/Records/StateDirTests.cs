@@ -23,19 +23,19 @@ public sealed partial class StateDirTests
         var blocker = Path.Combine(bed.Bed.WorkDir, "not-a-dir");
         File.WriteAllText(blocker, "a file where fwmark's state directory should be");
         var broken = Path.Combine(blocker, "run");
-        var before = FwmarkRuleset.Stateless(bed.Node);
+        var before = NftOracle.Stateless(bed.Node);
 
         // ADD of a new pod: refused before any kernel change, with the path and what to do.
         var newcomer = bed.Network.NewPod("newcomer", FwmarkPluginConfig.Annotated("vpn"));
         var bridge = bed.Network.Chain.Invoke("bridge", CniChain.Add, newcomer.Attachment, null);
         Assert.True(bridge.Succeeded, bridge.Describe());
-        before = FwmarkRuleset.Stateless(bed.Node);
+        before = NftOracle.Stateless(bed.Node);
         var add = Exec(bed, CniChain.Add, newcomer.Attachment, bridge.Json, broken);
         Assert.True(add.ErrorCode is not null && add.ExitCode == 1, add.Describe());
         var message = (string)add.Json!["msg"]!;
         Assert.Contains($"{blocker} is a file, not a directory; move it away", message, StringComparison.Ordinal);
         AssertPlainSentence(message);
-        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(bed.Node));
 
         // DEL of an attachment that has no element: nothing of it can exist, so it succeeds.
         var del = Exec(bed, CniChain.Del, plain.Attachment, null, broken);
@@ -45,7 +45,7 @@ public sealed partial class StateDirTests
         var delMarked = Exec(bed, CniChain.Del, marked.Attachment, marked.AddResult, broken);
         Assert.True(delMarked.ExitCode == 1, delMarked.Describe());
         AssertPlainSentence((string)delMarked.Json!["msg"]!);
-        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(bed.Node));
     }
 
     private static CniExecResult Exec(RoutedBed bed, string verb, CniAttachment attachment, System.Text.Json.Nodes.JsonNode? prevResult, string stateDir)

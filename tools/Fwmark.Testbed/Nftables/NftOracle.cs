@@ -1,0 +1,99 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Fwmark.Testbed.Namespaces;
+
+namespace Fwmark.Testbed.Nftables;
+
+/// <summary>
+/// Reads what the kernel holds in a namespace, with the nft CLI as the independent oracle (never the
+/// plugin's own decoder).
+/// </summary>
+public static class NftOracle
+{
+    public const string Table = "fwmark";
+
+    /// <summary><c>nft -s list ruleset</c>: the whole ruleset without counter values (stable across traffic).</summary>
+    public static string Stateless(Netns netns) => netns.Run("nft", "-s", "list", "ruleset").Stdout;
+
+    /// <summary><c>nft list table inet fwmark</c>; empty string when the table does not exist.</summary>
+    public static string TableText(Netns netns)
+    {
+        var result = netns.Exec("nft", "list", "table", "inet", Table);
+        return result.Succeeded ? result.Stdout : "";
+    }
+
+    /// <summary><c>nft -j list ruleset</c> as the array under "nftables".</summary>
+    public static JsonArray Json(Netns netns) =>
+        JsonNode.Parse(netns.Run("nft", "-j", "list", "ruleset").Stdout)?["nftables"]?.AsArray()
+        ?? throw new TestbedException($"failed to parse nft -j output in {netns}");
+
+    /// <summary>
+    /// Every element of the address sets in table inet fwmark (pods4-&lt;mark chain&gt;, pods6-&lt;mark chain&gt;),
+    /// each with the verdict of the prerouting rule that looks its set up (normally goto the mark chain).
+    /// </summary>
+    public static IReadOnlyList<PodSetElement> Elements(Netns netns)
+    {
+        var json = Json(netns);
+        var verdicts = SetVerdicts(json);
+        var elements = new List<PodSetElement>();
+        foreach (var item in json)
+        {
+            var set = item?["set"];
+            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != Table)
+            {
+                continue;
+            }
+
+            var setName = set["name"]!.GetValue<string>();
+            var (verdict, target) = verdicts.TryGetValue(setName, out var found) ? found : ("none", null);
+            foreach (var element in set["elem"]?.AsArray() ?? [])
+            {
+                // A bare address, or {"elem": {"val": ..., "comment": ...}} when it has a comment.
+                var (value, comment) = element is JsonObject o && o["elem"] is JsonObject e
+                    ? (e["val"]!.GetValue<string>(), e["comment"]?.GetValue<string>())
+                    : (element!.GetValue<string>(), null);
+                elements.Add(new PodSetElement(setName, IPAddress.Parse(value), comment, verdict, target));
+            }
+        }
+
+        return elements;
+    }
+
+    /// <summary>Set name → (verdict, chain) of the prerouting rule matching <c>saddr @set</c>.</summary>
+    private static Dictionary<string, (string Verdict, string? Target)> SetVerdicts(JsonArray json)
+    {
+        var verdicts = new Dictionary<string, (string, string?)>(StringComparer.Ordinal);
+        foreach (var item in json)
+        {
+            var rule = item?["rule"];
+            if (rule is null || rule["family"]?.GetValue<string>() != "inet" || rule["table"]?.GetValue<string>() != Table
+                || rule["chain"]?.GetValue<string>() != "prerouting")
+            {
+                continue;
+            }
+
+            var expressions = rule["expr"]?.AsArray() ?? [];
+            var set = expressions.Select(x => x?["match"]?["right"]).OfType<JsonValue>()
+                .Select(v => v.TryGetValue<string>(out var text) ? text : null)
+                .FirstOrDefault(text => text is not null && text.StartsWith('@'));
+            var verdict = expressions.OfType<JsonObject>().Select(x => x.First()).FirstOrDefault(x => x.Key is "goto" or "jump");
+            if (set is not null && verdict.Key is not null)
+            {
+                verdicts[set[1..]] = (verdict.Key, verdict.Value?["target"]?.GetValue<string>());
+            }
+        }
+
+        return verdicts;
+    }
+
+    /// <summary>The elements for <paramref name="address"/> (normally zero or one).</summary>
+    public static IReadOnlyList<PodSetElement> ElementsFor(Netns netns, IPAddress address) =>
+        [.. Elements(netns).Where(e => e.Address.Equals(address))];
+}
+
+/// <summary>
+/// One element of a pod set (<see cref="Set"/> is the set's name, e.g. pods4-mark-00000010-00000010), with its
+/// owner comment and what the prerouting rule does with its addresses (e.g. goto mark-00000010-00000010;
+/// "none" when no rule looks the set up).
+/// </summary>
+public sealed record PodSetElement(string Set, IPAddress Address, string? Comment, string Verdict, string? Target);
