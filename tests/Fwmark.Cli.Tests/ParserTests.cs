@@ -6,7 +6,7 @@ public class ParserTests
     [InlineData("--conf-dir", "reconcile: --conf-dir needs a value (DIR)")]
     [InlineData("--conf-dir --json", "reconcile: --conf-dir needs a value (DIR)")]
     [InlineData("--conf-dir=", "reconcile: --conf-dir needs a value (DIR)")]
-    [InlineData("--bogus", "reconcile: unknown option --bogus (options: --conf-dir, --json)")]
+    [InlineData("--bogus", "reconcile: unknown option --bogus (options: --conf-dir, --root, --json)")]
     [InlineData("--json=yes", "reconcile: --json takes no value (got \"yes\")")]
     [InlineData("--json --json", "reconcile: --json given twice")]
     [InlineData("/etc/cni/net.d", "reconcile: unexpected argument \"/etc/cni/net.d\"")]
@@ -46,6 +46,6 @@ public class ParserTests
         var run = CliRun.Of(args);
 
         Assert.Equal(ExitCodes.Ok, run.Exit);
-        Assert.StartsWith("fwmark reconcile [--conf-dir DIR] [--json]\n", run.Stdout);
+        Assert.StartsWith("fwmark reconcile [--conf-dir DIR] [--root DIR] [--json]\n", run.Stdout);
     }
 }

@@ -109,7 +109,7 @@ public class FwmarkPluginRecordTests
     [Fact]
     public void Add_fails_when_the_record_cannot_be_written_and_leaves_the_kernel_alone()
     {
-        _records.OpenFailure = new CniException(CniErrorCodes.IoFailure, "failed to use fwmark's state directory /x: permission denied");
+        _records.OpenFailure = new DataplaneException(DataplaneFailure.Failed, "failed to use fwmark's state directory /x: permission denied");
 
         var e = Assert.Throws<CniException>(() => Plugin().Add(Request(CniCommand.Add, "vpn")));
 
@@ -134,7 +134,7 @@ public class FwmarkPluginRecordTests
     [Fact]
     public void Del_still_removes_the_elements_when_the_record_store_cannot_be_used()
     {
-        _records.OpenFailure = new CniException(CniErrorCodes.IoFailure, "failed to use fwmark's state directory /x: it is a file");
+        _records.OpenFailure = new DataplaneException(DataplaneFailure.Failed, "failed to use fwmark's state directory /x: it is a file");
 
         Plugin().Del(Request(CniCommand.Del, "vpn"));
 

@@ -1,4 +1,3 @@
-using Fwmark.Cni;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 
@@ -13,7 +12,7 @@ internal sealed class MemoryRecordStore(List<object> calls) : IAttachmentRecordS
     public RoutingClaim? Conflict { get; set; }
 
     /// <summary>When set, Open throws it (a store directory that cannot be used).</summary>
-    public CniException? OpenFailure { get; set; }
+    public DataplaneException? OpenFailure { get; set; }
 
     public List<string> UnreadableProblems { get; } = [];
 

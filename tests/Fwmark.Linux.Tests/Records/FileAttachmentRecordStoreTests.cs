@@ -1,5 +1,4 @@
 using System.Net;
-using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
@@ -178,9 +177,9 @@ public sealed class FileAttachmentRecordStoreTests : IDisposable
         File.WriteAllText(blocker, "");
         var store = new FileAttachmentRecordStore(Path.Combine(blocker, "run"));
 
-        var e = Assert.Throws<CniException>(store.Open);
+        var e = Assert.Throws<DataplaneException>(store.Open);
 
-        Assert.Equal(CniErrorCodes.IoFailure, e.Code);
+        Assert.Equal(DataplaneFailure.Failed, e.Kind); // CNI code 5 (FwmarkPlugin.CodeOf)
         Assert.Contains($"{blocker} is a file, not a directory; move it away", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("IO_", e.Message, StringComparison.Ordinal);
         Assert.Empty(store.ReadAll([]));
