@@ -40,8 +40,16 @@ public sealed class NftDataplane : IDataplane
     public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
         Commit($"install mark {mark.Name} for {NftPlanner.Describe(owner)}", state => NftPlanner.Install(state, owner, addresses, mark));
 
+    /// <summary>
+    /// Also succeeds when the lock's directory cannot be used but nothing of the attachment is in the
+    /// kernel (issue 8): the runtime's DEL must not block on a lock it does not need.
+    /// </summary>
     public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
-        Commit($"remove marks of {NftPlanner.Describe(owner)}", state => NftPlanner.Remove(state, owner, addresses));
+        _session.LockedUnlessNothingToDo(
+            $"remove marks of {NftPlanner.Describe(owner)}",
+            socket => GenerationChecked.Run(socket, FwmarkRuleset.Table, client => NftPlanner.Remove(new NftClientState(client), owner, addresses)).Operations.Count,
+            socket => NftPlanner.Remove(new NftClientState(new NftClient(socket, FwmarkRuleset.Table)), owner, addresses).Operations.Count == 0,
+            0);
 
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) =>
         Commit($"collect stale marks of network {network}", state => NftPlanner.Collect(state, network, valid));

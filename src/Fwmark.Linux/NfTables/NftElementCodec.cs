@@ -42,14 +42,15 @@ internal static class NftElementCodec
         var list = elements.GetNested();
         while (list.TryRead(out var item))
         {
-            if (item.Type == ListAttr.Elem)
+            // issue 8: a catch-all element ("{ * }", added by someone else) has no key; skip it, never fail.
+            if (item.Type == ListAttr.Elem && ReadElement(item.GetNested()) is { } element)
             {
-                into.Add(ReadElement(item.GetNested()));
+                into.Add(element);
             }
         }
     }
 
-    private static NftElementInfo ReadElement(NetlinkAttributeReader attributes)
+    private static NftElementInfo? ReadElement(NetlinkAttributeReader attributes)
     {
         IPAddress? key = null;
         string? comment = null;
@@ -73,6 +74,6 @@ internal static class NftElementCodec
             }
         }
 
-        return new NftElementInfo(key ?? throw new NetlinkFormatException("set element without a key"), comment);
+        return key is null ? null : new NftElementInfo(key, comment);
     }
 }

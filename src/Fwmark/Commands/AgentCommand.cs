@@ -85,7 +85,14 @@ internal sealed class AgentCommand : ICliCommand
         KernelRepairLoop repair;
         try
         {
-            repair = KernelRepairLoop.Start(new AgentOptions { Conflists = () => ReadConflists(confDir), FullReconcileInterval = interval }, stdout);
+            repair = KernelRepairLoop.Start(new AgentOptions
+            {
+                Conflists = () => ReadConflists(confDir),
+                FullReconcileInterval = interval,
+                // The same lock and records as the plugin (FWMARK_RUN_DIR moves both).
+                LockPath = StatePaths.LockPath,
+                Record = new RecordStoreSource(StatePaths.Records()),
+            }, stdout);
         }
         catch (DataplaneException e)
         {
@@ -96,7 +103,7 @@ internal sealed class AgentCommand : ICliCommand
         using (repair)
         {
             loops.Insert(0, new RepairLoop(repair));
-            loops.Add(new HeartbeatLoop(Environment.GetEnvironmentVariable("FWMARK_RUN_DIR") is { Length: > 0 } dir ? dir : AgentHeartbeat.DefaultRunDir));
+            loops.Add(new HeartbeatLoop(StatePaths.Root));
             using var stop = new CancellationTokenSource();
             void Stop(PosixSignalContext signal)
             {

@@ -13,8 +13,20 @@ internal sealed class RecordingDataplane : IDataplane
 
     public Exception? ProbeFailure { get; set; }
 
-    public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
+    /// <summary>When set, Install records the call and then throws it.</summary>
+    public Exception? InstallFailure { get; set; }
+
+    /// <summary>When set, Verify answers with this function instead of <see cref="VerifyProblems"/>.</summary>
+    public Func<AttachmentOwner, IReadOnlyList<string>>? VerifyAnswer { get; set; }
+
+    public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
+    {
         Calls.Add(new Installed(owner, [.. addresses], mark));
+        if (InstallFailure is not null)
+        {
+            throw InstallFailure;
+        }
+    }
 
     public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
         Calls.Add(new Removed(owner, addresses is null ? null : [.. addresses]));
@@ -22,7 +34,7 @@ internal sealed class RecordingDataplane : IDataplane
     public IReadOnlyList<string> Verify(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
     {
         Calls.Add(new Verified(owner, [.. addresses], mark));
-        return VerifyProblems;
+        return VerifyAnswer?.Invoke(owner) ?? VerifyProblems;
     }
 
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid)

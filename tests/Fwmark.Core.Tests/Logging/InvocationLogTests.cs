@@ -149,7 +149,7 @@ public sealed class InvocationLogTests : IDisposable
     private static LoggingPlugin Plugin(RecordingDataplane dataplane, TextWriter stderr, RecordingRouting? routing = null)
     {
         var record = new InvocationRecord();
-        return new LoggingPlugin(new FwmarkPlugin(dataplane, stderr, routing ?? new RecordingRouting(dataplane.Calls), record), record, Stopwatch.GetTimestamp(), stderr);
+        return new LoggingPlugin(new FwmarkPlugin(dataplane, stderr, routing ?? new RecordingRouting(dataplane.Calls), record: record), record, Stopwatch.GetTimestamp(), stderr);
     }
 
     private static Dictionary<string, string?> Env(string command) => new()
