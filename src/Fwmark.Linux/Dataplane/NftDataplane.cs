@@ -47,7 +47,13 @@ public sealed class NftDataplane : IDataplane
     public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
         _session.LockedUnlessNothingToDo(
             $"remove marks of {NftPlanner.Describe(owner)}",
-            socket => GenerationChecked.Run(socket, FwmarkRuleset.Table, client => NftPlanner.Remove(new NftClientState(client), owner, addresses)).Operations.Count,
+            socket =>
+            {
+                // As in Commit: a DEL in the gap after a flush would find nothing, and the agent's restore would
+                // then bring its elements back (Agent/AgentHandoff.cs).
+                Agent.AgentHandoff.AwaitRestore(socket);
+                return GenerationChecked.Run(socket, FwmarkRuleset.Table, client => NftPlanner.Remove(new NftClientState(client), owner, addresses)).Operations.Count;
+            },
             socket => NftPlanner.Remove(new NftClientState(new NftClient(socket, FwmarkRuleset.Table)), owner, addresses).Operations.Count == 0,
             0);
 

@@ -89,9 +89,8 @@ internal sealed class AgentCommand : ICliCommand
             {
                 Conflists = () => ReadConflists(confDir),
                 FullReconcileInterval = interval,
-                // The same lock and records as the plugin (FWMARK_RUN_DIR moves both).
+                // The same lock as the plugin (FWMARK_RUN_DIR moves it).
                 LockPath = StatePaths.LockPath,
-                Record = new RecordStoreSource(StatePaths.Records()),
             }, stdout);
         }
         catch (DataplaneException e)
