@@ -94,16 +94,7 @@ internal sealed record AddElementsOp(string Set, IReadOnlyList<NftElement> Eleme
         var list = writer.BeginNested(SetElemListAttr.Elements);
         foreach (var element in Elements)
         {
-            var item = writer.BeginNested(ListAttr.Elem);
-            var key = writer.BeginNested(SetElemAttr.Key);
-            writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
-            writer.EndNested(key);
-            if (element.Comment is not null)
-            {
-                writer.WriteAttribute(SetElemAttr.UserData, NftUserData.Comment(element.Comment));
-            }
-
-            writer.EndNested(item);
+            NftElementCodec.WriteItem(ref writer, element);
         }
 
         writer.EndNested(list);

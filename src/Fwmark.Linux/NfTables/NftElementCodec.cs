@@ -16,6 +16,14 @@ internal static class NftElementCodec
         writer.WriteString(SetElemListAttr.Table, table.Name);
         writer.WriteString(SetElemListAttr.Set, element.Set);
         var list = writer.BeginNested(SetElemListAttr.Elements);
+        WriteItem(ref writer, element);
+        writer.EndNested(list);
+        writer.EndMessage(message);
+    }
+
+    /// <summary>One element of an element list: its key and, when it has one, its owner comment.</summary>
+    public static void WriteItem(ref NetlinkWriter writer, NftElement element)
+    {
         var item = writer.BeginNested(ListAttr.Elem);
         var key = writer.BeginNested(SetElemAttr.Key);
         writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
@@ -26,8 +34,6 @@ internal static class NftElementCodec
         }
 
         writer.EndNested(item);
-        writer.EndNested(list);
-        writer.EndMessage(message);
     }
 
     /// <summary>Reads every element of a NEWSETELEM message (a GET reply or one dump chunk).</summary>
