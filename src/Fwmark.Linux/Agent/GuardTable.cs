@@ -38,6 +38,10 @@ namespace Fwmark.Linux.Agent;
 /// the agent's restore: the plugin sees its table missing while the guard holds sets, and waits (bounded)
 /// for the agent's restore instead of building a fresh table (<see cref="AgentHandoff"/>); so a DEL is never
 /// lost by acting on an empty table, and the restore never resurrects an element deleted after the flush.
+/// A flush in the middle of a plugin's plan changes the ruleset generation: the commit is refused and the
+/// re-plan waits for the restore too; a plan that found nothing to do counts only when the generation did
+/// not move while it was made (<see cref="GenerationChecked"/>), else a DEL that saw the table vanish
+/// mid-plan would succeed and the restore bring its element back.
 /// (3) Someone (an old plugin, a timed-out waiter) re-created the table first: the agent's lock-free restore
 /// creates the table with NLM_F_EXCL in the same batch as everything else, so it fails whole, and the agent
 /// falls back to a repair under the plugin's lock that adds what the mirror holds and the table lacks.

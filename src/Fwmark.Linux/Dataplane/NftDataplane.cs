@@ -50,9 +50,12 @@ public sealed class NftDataplane : IDataplane
             socket =>
             {
                 // As in Commit: a DEL in the gap after a flush would find nothing, and the agent's restore would
-                // then bring its elements back (Agent/AgentHandoff.cs).
-                Agent.AgentHandoff.AwaitRestore(socket);
-                return GenerationChecked.Run(socket, FwmarkRuleset.Table, client => NftPlanner.Remove(new NftClientState(client), owner, addresses)).Operations.Count;
+                // then bring its elements back (Agent/AgentHandoff.cs); so also before a re-plan after a flush.
+                return GenerationChecked.Run(
+                    socket,
+                    FwmarkRuleset.Table,
+                    client => NftPlanner.Remove(new NftClientState(client), owner, addresses),
+                    () => Agent.AgentHandoff.AwaitRestore(socket)).Operations.Count;
             },
             socket => NftPlanner.Remove(new NftClientState(new NftClient(socket, FwmarkRuleset.Table)), owner, addresses).Operations.Count == 0,
             0);
@@ -73,9 +76,9 @@ public sealed class NftDataplane : IDataplane
     private int Commit(string what, Func<INftState, NftTransaction> plan) =>
         _session.Locked(what, socket =>
         {
-            // Agent running and the table just flushed: let it restore first (Agent/AgentHandoff.cs).
-            Agent.AgentHandoff.AwaitRestore(socket);
-            return GenerationChecked.Run(socket, FwmarkRuleset.Table, client => plan(new NftClientState(client))).Operations.Count;
+            // Agent running and the table just flushed: let it restore first (Agent/AgentHandoff.cs), before every
+            // plan, since a re-plan is exactly what follows a flush in the middle of the first.
+            return GenerationChecked.Run(socket, FwmarkRuleset.Table, client => plan(new NftClientState(client)), () => Agent.AgentHandoff.AwaitRestore(socket)).Operations.Count;
         });
 
     private T Read<T>(string what, Func<NftClient, T> read) =>
