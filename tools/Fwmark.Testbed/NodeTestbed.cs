@@ -17,7 +17,7 @@ public sealed class NodeTestbed : IDisposable
     public const string NamePrefix = "fwe-";
 
     /// <summary>The plugin's override of its state directory (src/Fwmark/StatePaths.cs).</summary>
-    public const string StateDirVariable = "FWMARK_RUN_DIR";
+    public const string StateDirVariable = Netns.StateDirVariable;
 
     private NodeTestbed(string runId, CleanupStack cleanup)
     {

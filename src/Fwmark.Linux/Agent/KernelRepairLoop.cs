@@ -251,10 +251,13 @@ public sealed class KernelRepairLoop : IDisposable
         DrainTableEvents();
         _config = NodeConfig.Read(_options.Conflists());
         var configured = _config.Marks.Select(m => m.ChainName).ToList();
-        if (!_resync && MainTableRepair.TryRestoreMissing(_owner, _mirror, configured, _options.Record) is { } restored)
+        // The fast path restores what the mirror holds, which is exactly what the table held when it was deleted;
+        // the records (reading one file per attachment) are left to the locked repair that follows, so they cost
+        // nothing on the way to the restored table. They matter when the mirror lacks something: an agent started
+        // after the flush, or a deletion nobody's DEL made.
+        if (!_resync && MainTableRepair.TryRestoreMissing(_owner, _mirror, configured, NoAttachmentRecord.Instance) is { } restored)
         {
             Log($"restored table {FwmarkRuleset.Table} (it was deleted) with {restored} element(s) in {clock.Elapsed.TotalMilliseconds:0.0} ms");
-            return;
         }
 
         using (FileLock.Acquire(_options.LockPath, KernelSession.DefaultLockTimeout))

@@ -55,79 +55,35 @@ internal static class MainTableRepair
     }
 
     /// <summary>
-    /// Under the plugin's lock, with the mirror up to date: repairs a dormant table, missing sets or
-    /// chains, rules that differ from the plugin's, and adds every wanted element the table lacks.
-    /// Elements the table has and the mirror lacks are learned (the plugin's table is the primary).
-    /// Returns one line per repair (empty when the table was whole).
+    /// Under the plugin's lock, with the mirror up to date: makes the table exactly the plugin's structure
+    /// again with the same exact comparison and repair ADD and `fwmark reconcile` use (<see cref="StructureRepair"/>:
+    /// table flags, chain type/hook/priority/policy, every rule's expressions and operands, set key types and
+    /// flags), and adds every wanted element the table lacks. Elements the table has and the mirror lacks are
+    /// learned (the plugin's table is the primary). Returns one line per repair (empty when the table was whole).
     /// </summary>
-    public static List<string> Repair(NetlinkConversation socket, ElementMirror mirror, IReadOnlyList<string> configuredChains, IAttachmentRecordSource record)
+    public static List<string> Repair(NetlinkConversation socket, ElementMirror mirror, IReadOnlyList<string> configuredChains, IAttachmentRecordSource records)
     {
+        // One read of the records per repair (a file per attachment), not one per use below.
+        var record = new Snapshot(records.Attachments());
         var client = new NftClient(socket, FwmarkRuleset.Table);
-        var repaired = new List<string>();
-        var flags = TableReader.Flags(socket, FwmarkRuleset.Table);
-        var setNames = flags is null ? [] : client.DumpSetNames().ToHashSet(StringComparer.Ordinal);
-        var chains = ChainsOf(mirror, configuredChains, setNames, record);
+        var state = new NftClientState(client);
+        var have = state.Structure();
+        var chains = ChainsOf(mirror, configuredChains, have.SetNames, record);
         if (chains.Count == 0)
         {
-            return repaired;
+            return [];
         }
 
         var transaction = new NftTransaction(FwmarkRuleset.Table);
-        if (flags is null)
-        {
-            repaired.Add($"table {FwmarkRuleset.Table} was missing");
-        }
-        else if ((flags & TableFlags.Dormant) != 0)
-        {
-            repaired.Add($"table {FwmarkRuleset.Table} was dormant");
-        }
-
-        var rules = flags is null ? [] : client.DumpRules();
-        var wanted = RulesetShape.For(chains, Priority);
-        var broken = wanted
-            .Select(w => (w.Chain, w.Rules, Present: rules.Where(r => r.Chain == w.Chain.Name).ToList()))
-            .Where(w => !w.Present.Select(r => r.Fingerprint).SequenceEqual(w.Rules.Select(r => r.Fingerprint)))
-            .ToList();
-        var missingSets = chains.SelectMany(FwmarkRuleset.SetsOf).Where(s => !setNames.Contains(s.Name)).ToList();
-        if (flags is not null)
-        {
-            repaired.AddRange(missingSets.Select(s => $"set {s.Name} was missing"));
-            repaired.AddRange(broken.Select(b => $"chain {b.Chain.Name} did not hold the plugin's rules"));
-        }
-
-        if (repaired.Count > 0)
-        {
-            // NEWTABLE without NLM_F_EXCL updates the flags of an existing table: 0 wakes a dormant one.
-            transaction.Add(new AddTableOp());
-            foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
-            {
-                transaction.Add(new AddSetOp(set));
-            }
-
-            foreach (var (chain, _) in wanted)
-            {
-                transaction.Add(new AddChainOp(chain));
-            }
-
-            foreach (var (chain, chainRules, inKernel) in broken.OrderBy(b => b.Chain.Name == FwmarkRuleset.Prerouting.Name))
-            {
-                if (inKernel.Count > 0)
-                {
-                    transaction.Add(new FlushChainOp(chain.Name));
-                }
-
-                foreach (var rule in chainRules)
-                {
-                    transaction.Add(new AddRuleOp(rule));
-                }
-            }
-        }
-
+        var structure = StructureRepair.Plan(state, transaction, have, WantedStructure.For(chains));
+        var repaired = structure.Drifts.Select(d => d.Problem).ToList();
+        var existingSets = have.SetNames.ToHashSet(StringComparer.Ordinal);
         var present = new Dictionary<string, Dictionary<IPAddress, string?>>(StringComparer.Ordinal);
         foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
         {
-            present[set.Name] = setNames.Contains(set.Name)
-                ? client.DumpElements(set.Name).ToDictionary(e => e.Key, e => e.Comment)
+            // A set the repair re-makes holds, after the commit, what the repair put back into it.
+            present[set.Name] = structure.RemadeSets.TryGetValue(set.Name, out var kept) ? kept.ToDictionary(e => e.Key, e => e.Comment)
+                : existingSets.Contains(set.Name) ? client.DumpElements(set.Name).ToDictionary(e => e.Key, e => e.Comment)
                 : [];
             foreach (var (key, comment) in present[set.Name])
             {
@@ -185,5 +141,10 @@ internal static class MainTableRepair
                 }
             }
         }
+    }
+
+    private sealed class Snapshot(IReadOnlyList<RecordedAttachment> attachments) : IAttachmentRecordSource
+    {
+        public IReadOnlyList<RecordedAttachment> Attachments() => attachments;
     }
 }

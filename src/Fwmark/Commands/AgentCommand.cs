@@ -91,6 +91,8 @@ internal sealed class AgentCommand : ICliCommand
                 FullReconcileInterval = interval,
                 // The same lock as the plugin (FWMARK_RUN_DIR moves it).
                 LockPath = StatePaths.LockPath,
+                // What ADD recorded (docs/records.md): restores what the kernel lost while nobody watched.
+                Record = new RecordStoreSource(StatePaths.Records()),
             }, stdout);
         }
         catch (DataplaneException e)

@@ -38,8 +38,17 @@ public sealed partial class Netns
         cleanup.Push($"netns {name}", netns.Delete);
         NetnsGuard.EnsureNotInitial(netns.Path);
         NetnsGuard.EnsureFresh(netns);
+        // Each namespace a test makes is a node of its own: its plugin lock, attachment records and agent heartbeat
+        // live in its own state directory, never in the machine's /run/fwmark, which every other test would share
+        // (an agent would then restore the records of another test's node).
+        var stateDir = Directory.CreateTempSubdirectory($"{name}-run-").FullName;
+        cleanup.Push($"state dir {stateDir}", () => Directory.Delete(stateDir, recursive: true));
+        netns.Environment = new Dictionary<string, string?> { [StateDirVariable] = stateDir };
         return netns;
     }
+
+    /// <summary>The plugin's override of its state directory (src/Fwmark/StatePaths.cs).</summary>
+    public const string StateDirVariable = "FWMARK_RUN_DIR";
 
     /// <summary>An existing namespace this code does not own (never deleted by it); still guarded.</summary>
     public static Netns Open(string name)
