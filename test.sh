@@ -16,6 +16,11 @@ rm -rf "$results" && mkdir -p "$results"
 
 echo "== format"
 dotnet format fwmark.slnx --verify-no-changes
+# A merge's conflict markers once reached main inside a doc; nothing checks prose, so this does.
+if git grep -nE '^(<<<<<<<|>>>>>>>)( |$)|^=======$' -- ':!*.trx' >&2; then
+  echo "conflict markers left in the files above" >&2
+  exit 1
+fi
 
 echo "== build"
 dotnet build fwmark.slnx -c Release -warnaserror --nologo -v q

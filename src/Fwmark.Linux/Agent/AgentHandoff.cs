@@ -20,6 +20,26 @@ internal static class AgentHandoff
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// For a DEL: as <see cref="AwaitRestore"/>, but an agent that did not restore in time makes the DEL fail
+    /// with "try again" (CNI code 11, which runtimes retry) instead of acting on the empty table: a DEL that
+    /// found nothing to delete would succeed, and the agent's restore, coming late, would bring the deleted
+    /// attachment's elements back for good. Seen under heavy load (64 concurrent calls, load average 19).
+    /// </summary>
+    public static void AwaitRestoreBeforeDelete(NetlinkConversation socket)
+    {
+        if (AwaitRestore(socket) || TableReader.Flags(socket, FwmarkRuleset.Table) is not null
+            || new NftClient(socket, GuardTable.Table).DumpSetNames().Count == 0)
+        {
+            return;
+        }
+
+        throw new Core.DataplaneException(
+            Core.DataplaneFailure.Busy,
+            $"table {FwmarkRuleset.Table} is missing and the fwmark agent (table {GuardTable.Table}) did not restore it within {MaxWait.TotalSeconds:0} s",
+            "a DEL now would let the agent's restore bring this attachment's marking back; retry the DEL (runtimes do), and check that `fwmark agent` is not stuck");
+    }
+
     /// <summary>Returns true when it waited for a restore that happened.</summary>
     public static bool AwaitRestore(NetlinkConversation socket)
     {

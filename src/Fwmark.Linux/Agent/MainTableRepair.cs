@@ -94,20 +94,27 @@ internal static class MainTableRepair
             }
         }
 
-        var restored = 0;
+        var restored = new List<NftElement>();
         foreach (var group in Wanted(mirror, chains, record).Where(w => !present[w.Set].ContainsKey(w.Key)).GroupBy(w => w.Set))
         {
             var elements = group.Select(w => new NftElement(w.Set, w.Key, w.Comment)).ToList();
             AddElementsOp.Queue(transaction, group.Key, elements);
-            restored += elements.Count;
+            restored.AddRange(elements);
         }
 
-        if (restored > 0)
+        if (restored.Count > 0)
         {
-            repaired.Add($"{restored} element(s) were missing");
+            repaired.Add($"{restored.Count} element(s) were missing");
         }
 
         transaction.Commit(socket);
+        // The agent's own additions are not replayed from the notifications (its port is skipped): what came from
+        // the records must enter the mirror here, or the guard would never hold it and the next restore lose it.
+        foreach (var element in restored)
+        {
+            mirror.Put(element.Set, element.Key, element.Comment);
+        }
+
         return repaired;
     }
 

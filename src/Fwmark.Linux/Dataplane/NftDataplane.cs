@@ -55,7 +55,7 @@ public sealed class NftDataplane : IDataplane
                     socket,
                     FwmarkRuleset.Table,
                     client => NftPlanner.Remove(new NftClientState(client), owner, addresses),
-                    () => Agent.AgentHandoff.AwaitRestore(socket)).Operations.Count;
+                    () => Agent.AgentHandoff.AwaitRestoreBeforeDelete(socket)).Operations.Count;
             },
             socket => NftPlanner.Remove(new NftClientState(new NftClient(socket, FwmarkRuleset.Table)), owner, addresses).Operations.Count == 0,
             0);
