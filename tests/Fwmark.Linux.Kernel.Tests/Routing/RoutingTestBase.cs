@@ -24,11 +24,13 @@ public abstract class RoutingTestBase : IDisposable
         Device = "vpn0",
     };
 
+    private readonly CleanupStack _scratch = new();
+
     protected RoutingTestBase()
     {
-        Node = new RouteNetns();
         try
         {
+            Node = Netns.CreateRouter("fwr-node", _scratch);
             Node.Ip("link", "add", "vpn0", "type", "veth", "peer", "name", "vpn0p");
             Node.Ip("addr", "add", "10.203.0.1/24", "dev", "vpn0");
             Node.Ip("addr", "add", "2001:db8:203::1/64", "dev", "vpn0", "nodad");
@@ -38,12 +40,12 @@ public abstract class RoutingTestBase : IDisposable
         }
         catch
         {
-            Node.Dispose();
+            _scratch.Dispose();
             throw;
         }
     }
 
-    internal RouteNetns Node { get; }
+    internal Netns Node { get; }
 
     protected RtnetlinkRouting Routing { get; }
 
@@ -55,7 +57,7 @@ public abstract class RoutingTestBase : IDisposable
 
     public void Dispose()
     {
-        Node.Dispose();
+        _scratch.Dispose();
         GC.SuppressFinalize(this);
     }
 }
