@@ -1,4 +1,3 @@
-using System.Net;
 using Fwmark.Core;
 using Fwmark.Core.Routing;
 using Fwmark.Linux.Routing;
@@ -12,17 +11,12 @@ namespace Fwmark.Linux.Tests.Routing;
 /// </summary>
 public abstract class RoutingTestBase : IDisposable
 {
-    protected const uint Table = 2184;
+    // The same mark, table and VPN link as the packet tests' SteeringBed (vpn0, gateways 10.203.0.2 / 2001:db8:203::2).
+    protected const uint Table = SteeringBed.Table;
 
-    protected static readonly MarkSpec Vpn = new("vpn", 0x10, 0x10);
+    protected static readonly MarkSpec Vpn = SteeringBed.Mark;
 
-    protected static readonly RouteSpec VpnRoute = new()
-    {
-        Table = Table,
-        Gateway4 = IPAddress.Parse("10.203.0.2"),
-        Gateway6 = IPAddress.Parse("2001:db8:203::2"),
-        Device = "vpn0",
-    };
+    protected static readonly RouteSpec VpnRoute = SteeringBed.Route;
 
     private readonly CleanupStack _scratch = new();
 
