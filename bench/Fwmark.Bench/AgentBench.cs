@@ -2,6 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Fwmark.Testbed.Cni;
+using Fwmark.Testbed.Namespaces;
+using Fwmark.Testbed.Nftables;
+using Fwmark.Testbed.Processes;
 
 namespace Fwmark.Bench;
 
@@ -23,6 +27,9 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
 
     private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice, options.LogFile);
 
+    // bench/run.sh starts the benchmark inside the namespace it programs (Program checked it is not the initial one).
+    private readonly Netns _node = Netns.Current();
+
     public string Run()
     {
         var report = new StringBuilder();
@@ -42,7 +49,7 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
                 }
 
                 progress.WriteLine($"agent bench: N={n} populated");
-                using var agent = StartAgent(confDir.FullName);
+                using var agent = FwmarkAgent.Start(_node, options.Plugin, confDir.FullName, "--interval", "3600");
                 try
                 {
                     var flushes = MeasureFlushes(n);
@@ -69,21 +76,19 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
     private List<double> MeasureFlushes(int n)
     {
         using var nft = new KernelNotifications(KernelNotifications.NetlinkNetfilter, 7);
-        var whole = NftProbe.CountObjects() ?? throw new InvalidOperationException("no table inet fwmark before the first flush");
+        var whole = NftOracle.ObjectCount(_node) ?? throw new InvalidOperationException("no table inet fwmark before the first flush");
         var samples = new List<double>();
         for (var i = 0; i < options.AgentFlushes; i++)
         {
             nft.Drain();
-            using var flush = Process.Start(new ProcessStartInfo("nft", ["flush", "ruleset"]) { UseShellExecute = false })
-                ?? throw new InvalidOperationException("failed to start nft flush ruleset");
+            using var flush = _node.Start(new CommandSpec("nft", "flush", "ruleset"));
             var deleted = nft.WaitFor(e => e.Type == KernelNotifications.NftDelTable && e.Name == "fwmark", TimeSpan.FromSeconds(10), "the flush's table deletion");
             var restored = nft.WaitFor(e => e.Type == KernelNotifications.NftNewTable && e.Name == "fwmark", TimeSpan.FromSeconds(10), "the agent's restore of table inet fwmark");
-            flush.WaitForExit();
-            if (flush.ExitCode != 0)
-                throw new InvalidOperationException($"nft flush ruleset exited {flush.ExitCode}");
+            if (!flush.WaitForExit(TimeSpan.FromSeconds(30)) || flush.ExitCode != 0)
+                throw new InvalidOperationException($"nft flush ruleset did not succeed: {flush.Output.Trim()}");
             samples.Add(Milliseconds(deleted.Timestamp, restored.Timestamp));
-            if (NftProbe.CountObjects() is not { } now || now != whole)
-                throw new InvalidOperationException($"after flush {i + 1} the agent restored {NftProbe.CountObjects()?.ToString(CultureInfo.InvariantCulture) ?? "no table"} objects, not {whole} (N={n})");
+            if (NftOracle.ObjectCount(_node) is not { } now || now != whole)
+                throw new InvalidOperationException($"after flush {i + 1} the agent restored {NftOracle.ObjectCount(_node)?.ToString(CultureInfo.InvariantCulture) ?? "no table"} objects, not {whole} (N={n})");
             Thread.Sleep(50);
         }
 
@@ -97,13 +102,13 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
         var samples = new List<double>();
         for (var i = 0; i < options.AgentVpnCycles; i++)
         {
-            Ip("link", "del", device);
+            _node.Ip("link", "del", device);
             Thread.Sleep(200);
             rtnl.Drain();
-            Ip("link", "add", device, "type", "veth", "peer", "name", $"{device}-peer");
-            Ip("addr", "add", "192.0.2.10/24", "dev", device);
-            Ip("link", "set", $"{device}-peer", "up");
-            Ip("link", "set", device, "up");
+            _node.Ip("link", "add", device, "type", "veth", "peer", "name", $"{device}-peer");
+            _node.Ip("addr", "add", "192.0.2.10/24", "dev", device);
+            _node.Ip("link", "set", $"{device}-peer", "up");
+            _node.Ip("link", "set", device, "up");
             var up = rtnl.WaitFor(e => e.Type == KernelNotifications.RtmNewLink && e.Name == device && (e.Flags & IffUp) != 0, TimeSpan.FromSeconds(10), $"{device} up");
             var route = rtnl.WaitFor(
                 e => e.Type == KernelNotifications.RtmNewRoute && e.Table == Table && e.Protocol == FwmarkProtocol && e.Flags == RouteUnicast,
@@ -129,55 +134,11 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
         }.ToJsonString();
     }
 
-    private Process StartAgent(string confDir)
-    {
-        var info = new ProcessStartInfo(options.Plugin, ["agent", "--conf-dir", confDir, "--interval", "3600"])
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-        };
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("CNI_", StringComparison.Ordinal)).ToList())
-            info.Environment.Remove(key);
-        var agent = Process.Start(info) ?? throw new InvalidOperationException("failed to start the agent");
-        var ready = new TaskCompletionSource();
-        agent.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.StartsWith("fwmark agent: running", StringComparison.Ordinal) == true)
-                ready.TrySetResult();
-        };
-        agent.BeginOutputReadLine();
-        if (!ready.Task.Wait(TimeSpan.FromSeconds(30)))
-        {
-            agent.Kill();
-            throw new InvalidOperationException("the agent did not say it was running within 30 s");
-        }
-
-        return agent;
-    }
-
     /// <summary>SIGTERM to the agent's own PID, then wait.</summary>
-    private static void Stop(Process agent)
+    private static void Stop(FwmarkAgent agent)
     {
-        if (!agent.HasExited)
-        {
-            using var kill = Process.Start("kill", ["-TERM", agent.Id.ToString(CultureInfo.InvariantCulture)]);
-            kill.WaitForExit();
-        }
-
-        if (!agent.WaitForExit(5000))
-        {
-            agent.Kill();
+        if (agent.Terminate(TimeSpan.FromSeconds(5)) is null)
             throw new InvalidOperationException("the agent did not exit within 5 s of SIGTERM");
-        }
-    }
-
-    private static void Ip(params string[] args)
-    {
-        using var ip = Process.Start(new ProcessStartInfo("ip", args) { UseShellExecute = false })
-            ?? throw new InvalidOperationException("failed to start ip");
-        ip.WaitForExit();
-        if (ip.ExitCode != 0)
-            throw new InvalidOperationException($"ip {string.Join(' ', args)} exited {ip.ExitCode}");
     }
 
     private static double Milliseconds(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;

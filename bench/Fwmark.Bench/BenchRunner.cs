@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Fwmark.Testbed.Namespaces;
+using Fwmark.Testbed.Nftables;
+using Fwmark.Testbed.Processes;
 
 namespace Fwmark.Bench;
 
@@ -25,6 +28,8 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
     public const string DelBareOp = "DEL no prevResult";
 
     private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice, options.LogFile);
+    // bench/run.sh starts the benchmark inside the namespace it programs (Program checked it is not the initial one).
+    private readonly Netns _node = Netns.Current();
     private int _populated;
     private int _nextMeasured = FakePod.MeasuredIndexBase;
 
@@ -67,7 +72,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
         clock.Stop();
         _populated = n;
 
-        var objects = NftProbe.CountObjects();
+        var objects = NftOracle.ObjectCount(_node);
         if (n > 0 && objects is null)
             throw new InvalidOperationException($"failed to find nft table inet fwmark after {n} successful ADDs: the plugin exited 0 but programmed nothing");
         progress.WriteLine($"populate: N={n} reached with {n - from} ADDs in {clock.Elapsed.TotalSeconds:F1}s; nft objects in table inet fwmark: {objects?.ToString() ?? "no table"}");
@@ -81,7 +86,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
         var check = new Samples(CheckOp, n);
         var del = new Samples(DelOp, n);
         var delBare = new Samples(DelBareOp, n);
-        var helloEnv = new Dictionary<string, string>(StringComparer.Ordinal) { ["CNI_COMMAND"] = "ADD" };
+        var helloEnv = new Dictionary<string, string?>(StringComparer.Ordinal) { ["CNI_COMMAND"] = "ADD" };
         var helloStdin = _plugin.MainPluginResult(FakePod.Create(0)).ToJsonString();
 
         int? objectsBefore = null;
@@ -93,7 +98,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
             var added = _plugin.Run(CniVerb.Add, pod, _plugin.MainPluginResult(pod));
             var result = ParseAddResult(pod, added);
 
-            var floor = Exec.Run(options.Hello, helloEnv, helloStdin);
+            var floor = CniCall.Exec(options.Hello, helloEnv, helloStdin);
             if (floor.ExitCode != 0)
                 throw new InvalidOperationException($"failed to run hello binary {options.Hello}: exit code {floor.ExitCode}: {floor.Stderr.Trim()}");
 
@@ -107,7 +112,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
             // The first ADD at N=0 may create the table's shared skeleton, so the baseline is taken once
             // the first iteration has deleted its pods again, not before it.
             if (i == 0)
-                objectsBefore = NftProbe.CountObjects();
+                objectsBefore = NftOracle.ObjectCount(_node);
 
             if (keep)
             {
@@ -120,7 +125,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
         }
 
         // Every measured pod was deleted again; anything left over means a DEL did not clean up after itself.
-        var objectsAfter = NftProbe.CountObjects();
+        var objectsAfter = NftOracle.ObjectCount(_node);
         if (objectsAfter != objectsBefore)
             throw new InvalidOperationException($"failed to return to N={n}: nft table inet fwmark held {objectsBefore?.ToString() ?? "no table"} objects after the first iteration and {objectsAfter?.ToString() ?? "no table"} after the last");
 
@@ -128,7 +133,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
         return [hello.Summarize(), add.Summarize(), check.Summarize(), del.Summarize(), delBare.Summarize()];
     }
 
-    private static JsonNode ParseAddResult(FakePod pod, ExecResult added)
+    private static JsonNode ParseAddResult(FakePod pod, CommandResult added)
     {
         try
         {

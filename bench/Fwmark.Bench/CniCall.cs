@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Fwmark.Testbed.Processes;
 
 namespace Fwmark.Bench;
 
@@ -12,14 +13,15 @@ internal enum CniVerb
 
 /// <summary>
 /// Builds the environment and stdin a runtime hands a chained fwmark plugin (cniVersion 1.0.0, a pod
-/// annotation selecting the "vpn" mark) and execs the plugin with them.
+/// annotation selecting the "vpn" mark) and execs the plugin with them, timed by the test bed's
+/// <see cref="ProcessRunner"/>: from just before the fork until the plugin has exited and closed its output.
 /// </summary>
 internal sealed class CniCall(string pluginPath, string cniNetns, string? routeDevice, string? logFile)
 {
     /// <summary>Execs the plugin once. <paramref name="prevResult"/> null means "no prevResult key".</summary>
-    public ExecResult Run(CniVerb verb, FakePod pod, JsonNode? prevResult)
+    public CommandResult Run(CniVerb verb, FakePod pod, JsonNode? prevResult)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["CNI_COMMAND"] = verb.ToString().ToUpperInvariant(),
             ["CNI_CONTAINERID"] = pod.ContainerId,
@@ -29,10 +31,32 @@ internal sealed class CniCall(string pluginPath, string cniNetns, string? routeD
             ["CNI_ARGS"] = $"IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME={pod.PodName}",
         };
 
-        var result = Exec.Run(pluginPath, env, Stdin(prevResult));
+        var result = Exec(pluginPath, env, Stdin(prevResult));
         if (result.ExitCode != 0)
             throw new PluginCallFailedException(verb, pod, result);
         return result;
+    }
+
+    /// <summary>
+    /// Runs a binary the way a CNI runtime does: an explicit environment (PATH, the plugin's state dir and
+    /// <paramref name="env"/>; the runner's DOTNET_* would be noise), the whole config on stdin.
+    /// </summary>
+    public static CommandResult Exec(string path, IReadOnlyDictionary<string, string?> env, string stdin)
+    {
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        };
+        // The plugin's state dir (lock, attachment records): run.sh points it at a scratch dir, never /run/fwmark.
+        if (Environment.GetEnvironmentVariable("FWMARK_RUN_DIR") is { Length: > 0 } stateDir)
+            environment["FWMARK_RUN_DIR"] = stateDir;
+        foreach (var (key, value) in env)
+            environment[key] = value;
+
+        var result = ProcessRunner.Run(new CommandSpec(path) { Env = environment, InheritEnvironment = false, Stdin = stdin });
+        return result.TimedOut
+            ? throw new TimeoutException($"failed to wait for binary {path}: still running after {CommandSpec.DefaultTimeout.TotalSeconds}s")
+            : result;
     }
 
     /// <summary>What the main plugin of the chain would have returned for this pod.</summary>

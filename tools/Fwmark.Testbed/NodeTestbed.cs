@@ -144,9 +144,7 @@ public sealed class NodeTestbed : IDisposable
     private Netns NewNetns(string role)
     {
         var netns = Netns.Create($"{Prefix}-{role}", Cleanup);
-        // New namespaces reset IPv6 devconf: turn DAD off before any interface exists, so addresses are
-        // usable at once (a tentative address makes the first connect or bind fail).
-        netns.Sysctl("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0");
+        netns.DisableDad();
         return netns;
     }
 

@@ -27,18 +27,18 @@ public sealed class GuardTableTests : KernelTestBase
         mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
 
         Assert.Equal(1, guard.Sync(mirror));
-        Node.Nft("flush", "ruleset");
+        Node.Run("nft", "flush", "ruleset");
 
-        var listing = Node.Nft("list", "table", "inet", "fwmark-guard");
+        var listing = Node.Run("nft", "list", "table", "inet", "fwmark-guard").Stdout;
         Assert.Contains("flags owner", listing);
         Assert.Contains($"{A} comment \"{PodA.Tag}\"", listing);
         Assert.Contains("priority mangle + 1", listing);
-        var (code, _, error) = Shell.TryRun("ip", "netns", "exec", Node.Name, "nft", "delete", "table", "inet", "fwmark-guard");
+        var (_, code, _, error, _) = Node.Exec("nft", "delete", "table", "inet", "fwmark-guard");
         Assert.NotEqual(0, code);
         Assert.Contains("Operation not permitted", error);
 
         guard.Dispose();
-        Assert.DoesNotContain("fwmark-guard", Node.Nft("list", "tables"));
+        Assert.DoesNotContain("fwmark-guard", Node.Run("nft", "list", "tables").Stdout);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class GuardTableTests : KernelTestBase
         Dataplane.Install(PodA, [A], Vpn);
         Dataplane.Install(PodB, [B], Vpn);
         Dataplane.Remove(PodA, [A]);
-        Node.Nft("delete", "table", "inet", "fwmark");
+        Node.Run("nft", "delete", "table", "inet", "fwmark");
 
         var seen = new List<NftEvent>();
         while (events.TryReceive(wait: false, out var datagram))
@@ -81,7 +81,7 @@ public sealed class GuardTableTests : KernelTestBase
         var mirror = new ElementMirror();
         mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
         new GuardTable(owner).Sync(mirror);
-        Node.Nft("flush", "ruleset");
+        Node.Run("nft", "flush", "ruleset");
 
         // The agent restores 300 ms after the flush; the DEL of A runs in between.
         var restorer = new Thread(() =>
@@ -95,7 +95,7 @@ public sealed class GuardTableTests : KernelTestBase
         clock.Stop();
         restorer.Join();
 
-        var elements = Node.Nft("list", "table", "inet", "fwmark");
+        var elements = Node.Run("nft", "list", "table", "inet", "fwmark").Stdout;
         Assert.DoesNotContain($"{A} ", elements);
         Assert.Contains($"{B} comment \"{PodB.Tag}\"", elements);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), AgentHandoff.MaxWait);
@@ -108,16 +108,16 @@ public sealed class GuardTableTests : KernelTestBase
         using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         var mirror = new ElementMirror();
         mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
-        Node.Nft("delete", "table", "inet", "fwmark");
-        Node.Nft("add", "table", "inet", "fwmark");
+        Node.Run("nft", "delete", "table", "inet", "fwmark");
+        Node.Run("nft", "add", "table", "inet", "fwmark");
 
         Assert.Null(MainTableRepair.TryRestoreMissing(owner, mirror, [], NoAttachmentRecord.Instance));
-        Assert.DoesNotContain("set ", Node.Nft("list", "table", "inet", "fwmark"));
+        Assert.DoesNotContain("set ", Node.Run("nft", "list", "table", "inet", "fwmark").Stdout);
 
         // Under the lock, the repair then adds what the mirror holds and the table lacks.
         var repairs = MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance);
         Assert.Contains(repairs, r => r.Contains("1 element(s) were missing", StringComparison.Ordinal));
-        Assert.Contains($"{A} comment \"{PodA.Tag}\"", Node.Nft("list", "table", "inet", "fwmark"));
+        Assert.Contains($"{A} comment \"{PodA.Tag}\"", Node.Run("nft", "list", "table", "inet", "fwmark").Stdout);
         Assert.Empty(MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance));
     }
 
@@ -125,7 +125,7 @@ public sealed class GuardTableTests : KernelTestBase
     public void Without_a_guard_a_plugin_call_does_not_wait()
     {
         Dataplane.Install(PodA, [A], Vpn);
-        Node.Nft("flush", "ruleset");
+        Node.Run("nft", "flush", "ruleset");
         var clock = Stopwatch.StartNew();
         Dataplane.Remove(PodA, [A]);
         Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500), $"DEL took {clock.Elapsed.TotalMilliseconds} ms without any agent");

@@ -12,7 +12,7 @@ public class ConnmarkInstallTests : KernelTestBase
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], VpnConnmark);
 
-        var ruleset = Node.Ruleset();
+        var ruleset = NftOracle.Ruleset(Node);
         Assert.Contains(
             """
             	chain mark-00000010-00000010-connmark {
@@ -33,7 +33,7 @@ public class ConnmarkInstallTests : KernelTestBase
             StringComparison.Ordinal);
         Assert.Contains("10.88.0.5 comment", ruleset, StringComparison.Ordinal);
         Assert.Contains("ip saddr @pods4-mark-00000010-00000010-connmark goto mark-00000010-00000010-connmark", ruleset, StringComparison.Ordinal);
-        Assert.Equal([("10.88.0.5", PodA.Tag, VpnConnmark.ChainName)], NftJson.Elements(Node.RulesetJson(), "pods4"));
+        Assert.Equal([("10.88.0.5", PodA.Tag, VpnConnmark.ChainName)], NftJson.Elements(NftOracle.Json(Node), "pods4"));
         Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], VpnConnmark));
     }
 
@@ -41,19 +41,19 @@ public class ConnmarkInstallTests : KernelTestBase
     public void A_second_install_leaves_the_connmark_ruleset_as_it_was()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], VpnConnmark);
-        var before = Node.Ruleset();
+        var before = NftOracle.Ruleset(Node);
 
         Dataplane.Install(PodB, [Ip("10.88.0.6")], VpnConnmark);
         Dataplane.Remove(PodB, [Ip("10.88.0.6")]);
 
-        Assert.Equal(before, Node.Ruleset());
+        Assert.Equal(before, NftOracle.Ruleset(Node));
     }
 
     [Fact]
     public void Verify_names_a_missing_restore_rule()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], VpnConnmark);
-        Node.Nft("flush", "chain", "inet", "fwmark", "connmark-00000010-00000010");
+        Node.Run("nft", "flush", "chain", "inet", "fwmark", "connmark-00000010-00000010");
 
         var problem = Assert.Single(Dataplane.Verify(PodA, [Ip("10.88.0.5")], VpnConnmark));
         Assert.Contains("connmark-00000010-00000010", problem, StringComparison.Ordinal);

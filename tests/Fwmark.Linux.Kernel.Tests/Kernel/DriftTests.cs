@@ -31,9 +31,9 @@ public class DriftTests : KernelTestBase
     public void Check_reports_the_difference_and_install_repairs_it(string tampering, string reported)
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        var healthy = Objects(Node.Ruleset());
+        var healthy = Objects(NftOracle.Ruleset(Node));
         Tamper(tampering);
-        Assert.NotEqual(healthy, Objects(Node.Ruleset()));
+        Assert.NotEqual(healthy, Objects(NftOracle.Ruleset(Node)));
 
         var problems = Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn);
         Assert.True(problems.Any(p => p.Contains(reported, StringComparison.Ordinal)), $"expected a problem containing \"{reported}\", got:\n{string.Join('\n', problems)}");
@@ -44,7 +44,7 @@ public class DriftTests : KernelTestBase
         Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
         Assert.Empty(Dataplane.Verify(PodB, [Ip("10.88.0.6")], Vpn));
         Dataplane.Remove(PodB, [Ip("10.88.0.6")]);
-        Assert.Equal(healthy, Objects(Node.Ruleset()));
+        Assert.Equal(healthy, Objects(NftOracle.Ruleset(Node)));
     }
 
     /// <summary>
@@ -78,11 +78,11 @@ public class DriftTests : KernelTestBase
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn with { Connmark = true });
         var generation = Generation();
-        var before = Node.Ruleset();
+        var before = NftOracle.Ruleset(Node);
 
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn with { Connmark = true });
 
-        Assert.Equal(before, Node.Ruleset());
+        Assert.Equal(before, NftOracle.Ruleset(Node));
         Assert.Equal(generation, Generation()); // nothing was committed
         Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn with { Connmark = true }));
     }
@@ -94,38 +94,38 @@ public class DriftTests : KernelTestBase
         switch (tampering)
         {
             case "dormant table":
-                Node.Nft("add", "table", "inet", "fwmark", "{ flags dormant; }");
+                Node.Run("nft", "add", "table", "inet", "fwmark", "{ flags dormant; }");
                 break;
             case "prerouting without its hook":
-                Node.Nft("delete", "chain", "inet", "fwmark", "prerouting");
-                Node.Nft("add", "chain", "inet", "fwmark", "prerouting");
+                Node.Run("nft", "delete", "chain", "inet", "fwmark", "prerouting");
+                Node.Run("nft", "add", "chain", "inet", "fwmark", "prerouting");
                 break;
             case "prerouting with policy drop":
-                Node.Nft("chain", "inet", "fwmark", "prerouting", "{ policy drop; }");
+                Node.Run("nft", "chain", "inet", "fwmark", "prerouting", "{ policy drop; }");
                 break;
             case "prerouting at another priority":
-                Node.Nft("delete", "chain", "inet", "fwmark", "prerouting");
-                Node.Nft("add", "chain", "inet", "fwmark", "prerouting", "{ type filter hook prerouting priority 10; }");
+                Node.Run("nft", "delete", "chain", "inet", "fwmark", "prerouting");
+                Node.Run("nft", "add", "chain", "inet", "fwmark", "prerouting", "{ type filter hook prerouting priority 10; }");
                 break;
             case "mark rule rewritten to another value":
-                Node.Nft("flush", "chain", "inet", "fwmark", mark);
-                Node.Nft("add", "rule", "inet", "fwmark", mark, "meta", "mark", "set", "meta", "mark", "|", "0x20", "counter", "comment", MarkComment);
+                Node.Run("nft", "flush", "chain", "inet", "fwmark", mark);
+                Node.Run("nft", "add", "rule", "inet", "fwmark", mark, "meta", "mark", "set", "meta", "mark", "|", "0x20", "counter", "comment", MarkComment);
                 break;
             case "ct direction reply flipped to original":
-                Node.Nft("replace", "rule", "inet", "fwmark", "prerouting", "handle", Handle(0), "ct", "direction", "original", "return", "comment", ReplyComment);
+                Node.Run("nft", "replace", "rule", "inet", "fwmark", "prerouting", "handle", Handle(0), "ct", "direction", "original", "return", "comment", ReplyComment);
                 break;
             case "lookup inverted":
-                Node.Nft("replace", "rule", "inet", "fwmark", "prerouting", "handle", Handle(1),
+                Node.Run("nft", "replace", "rule", "inet", "fwmark", "prerouting", "handle", Handle(1),
                     "ip", "saddr", "!=", $"@{set4}", "goto", mark, "comment", $"\"IPv4 pods of {mark}\"");
                 break;
             case "set made an interval set":
-                Node.Nft("flush", "chain", "inet", "fwmark", "prerouting");
-                Node.Nft("delete", "set", "inet", "fwmark", set4);
-                Node.Nft("add", "set", "inet", "fwmark", set4, "{ type ipv4_addr; flags interval; }");
-                Node.Nft("add", "element", "inet", "fwmark", set4, $"{{ 10.88.0.5 comment \"{PodA.Tag}\" }}");
+                Node.Run("nft", "flush", "chain", "inet", "fwmark", "prerouting");
+                Node.Run("nft", "delete", "set", "inet", "fwmark", set4);
+                Node.Run("nft", "add", "set", "inet", "fwmark", set4, "{ type ipv4_addr; flags interval; }");
+                Node.Run("nft", "add", "element", "inet", "fwmark", set4, $"{{ 10.88.0.5 comment \"{PodA.Tag}\" }}");
                 break;
             case "foreign base chain":
-                Node.Nft("add", "chain", "inet", "fwmark", "sneaky", "{ type filter hook prerouting priority -300; policy drop; }");
+                Node.Run("nft", "add", "chain", "inet", "fwmark", "sneaky", "{ type filter hook prerouting priority -300; policy drop; }");
                 break;
             default:
                 throw new ArgumentException($"unknown tampering {tampering}", nameof(tampering));
@@ -138,5 +138,5 @@ public class DriftTests : KernelTestBase
         return new NfTables.NftClient(socket, FwmarkRuleset.Table).GetGeneration();
     }
 
-    private string Handle(int index) => NftJson.Handles(Node.RulesetJson(), "prerouting")[index].ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private string Handle(int index) => NftJson.Handles(NftOracle.Json(Node), "prerouting")[index].ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

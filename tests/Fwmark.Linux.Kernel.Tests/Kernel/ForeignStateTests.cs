@@ -25,13 +25,13 @@ public class ForeignStateTests : KernelTestBase
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
         Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
-        Node.Nft("add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ * }");
+        Node.Run("nft", "add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ * }");
 
         Dataplane.Remove(PodA, null);
         var collected = Dataplane.Collect("net1", []);
 
         Assert.Equal(1, collected); // PodB's element; the catch-all is not ours and stays
-        var set = Node.Nft("list", "set", "inet", "fwmark", $"pods4-{Vpn.ChainName}");
+        var set = Node.Run("nft", "list", "set", "inet", "fwmark", $"pods4-{Vpn.ChainName}").Stdout;
         Assert.Contains("*", set, StringComparison.Ordinal);
         Assert.DoesNotContain("10.88.0.5", set, StringComparison.Ordinal);
         Assert.DoesNotContain("10.88.0.6", set, StringComparison.Ordinal);
@@ -41,7 +41,7 @@ public class ForeignStateTests : KernelTestBase
     public void A_catch_all_element_does_not_break_install_or_verify()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        Node.Nft("add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ * }");
+        Node.Run("nft", "add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ * }");
 
         Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
 
@@ -57,20 +57,20 @@ public class ForeignStateTests : KernelTestBase
         dataplane.Remove(PodA, [Ip("10.88.0.5")]);
         dataplane.Remove(PodA, null);
 
-        Assert.Equal("", Node.Ruleset());
+        Assert.Equal("", NftOracle.Ruleset(Node));
     }
 
     [Fact]
     public void Del_of_an_attachment_without_elements_succeeds_without_the_lock_beside_other_pods()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        var before = Node.Ruleset();
+        var before = NftOracle.Ruleset(Node);
         var dataplane = new NftDataplane(Node.Path, FileInTheWay());
 
         dataplane.Remove(PodB, [Ip("10.88.0.6")]);
         dataplane.Remove(PodB, null);
 
-        Assert.Equal(before, Node.Ruleset());
+        Assert.Equal(before, NftOracle.Ruleset(Node));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public class ForeignStateTests : KernelTestBase
             Assert.Equal($"failed to use fwmark's state directory {blocker}: {blocker} is a file, not a directory; move it away so fwmark can create the directory {blocker}", e.Message);
         }
 
-        Assert.Contains("10.88.0.5", Node.Ruleset(), StringComparison.Ordinal); // nothing was removed without the lock
+        Assert.Contains("10.88.0.5", NftOracle.Ruleset(Node), StringComparison.Ordinal); // nothing was removed without the lock
     }
 
     /// <summary>A lock path whose directory is a regular file: the directory can never be created.</summary>

@@ -16,7 +16,8 @@ public class GenerationCheckTests : KernelTestBase
         var lost = new List<string>();
         for (var round = 0; round < Rounds; round++)
         {
-            using var node = new ScratchNetns();
+            using var scratch = new CleanupStack();
+            var node = Netns.CreateUnique("fwl", scratch);
             var lockRoot = Path.Combine(Path.GetTempPath(), $"fwl-gen-{Guid.NewGuid():N}");
             try
             {
@@ -42,7 +43,7 @@ public class GenerationCheckTests : KernelTestBase
 
                 Assert.Empty(failures);
 
-                var ruleset = node.Ruleset();
+                var ruleset = NftOracle.Ruleset(node);
                 foreach (var chain in new[] { Vpn.ChainName, Gw2.ChainName })
                 {
                     if (!ruleset.Contains($"ip saddr @pods4-{chain} goto {chain}", StringComparison.Ordinal))
@@ -73,17 +74,17 @@ public class GenerationCheckTests : KernelTestBase
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
         using var socket = Netlink.NetlinkConversation.Open(Netlink.NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         var planned = new NfTables.NftClient(socket, FwmarkRuleset.Table).GetGeneration();
-        Node.Nft("add", "table", "inet", "other"); // someone else commits in between
-        var before = Node.Ruleset();
+        Node.Run("nft", "add", "table", "inet", "other"); // someone else commits in between
+        var before = NftOracle.Ruleset(Node);
         var transaction = new NfTables.NftTransaction(FwmarkRuleset.Table)
             .Add(new NfTables.AddElementOp(new NfTables.NftElement(FwmarkRuleset.Set4(Vpn.ChainName).Name, Ip("10.88.0.6"), PodB.Tag)));
 
         var refused = Assert.Throws<NfTables.NftGenerationChangedException>(() => transaction.Commit(socket, planned));
 
         Assert.Equal(planned, refused.Generation);
-        Assert.Equal(before, Node.Ruleset());
+        Assert.Equal(before, NftOracle.Ruleset(Node));
         transaction.Commit(socket, new NfTables.NftClient(socket, FwmarkRuleset.Table).GetGeneration()); // current: applies
-        Assert.Contains("10.88.0.6", Node.Ruleset(), StringComparison.Ordinal);
+        Assert.Contains("10.88.0.6", NftOracle.Ruleset(Node), StringComparison.Ordinal);
     }
 
     private static void Run(Barrier start, List<Exception> failures, Action install)

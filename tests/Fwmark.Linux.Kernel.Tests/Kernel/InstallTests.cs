@@ -39,7 +39,7 @@ public class InstallTests : KernelTestBase
             }
 
             """.ReplaceLineEndings("\n"),
-            Node.Ruleset());
+            NftOracle.Ruleset(Node));
     }
 
     [Fact]
@@ -62,21 +62,21 @@ public class InstallTests : KernelTestBase
 
         transaction.Add(new AddElementOp(new NftElement(FwmarkRuleset.Set4(Gw2.ChainName).Name, Ip("10.88.0.5"), PodA.Tag)));
         transaction.Add(new AddElementOp(new NftElement(FwmarkRuleset.Set6(Gw2.ChainName).Name, Ip("2001:db8::5"), PodA.Tag)));
-        using var oracle = new ScratchNetns();
+        var oracle = NewNetns();
         var script = Path.GetTempFileName();
         try
         {
             File.WriteAllText(script, transaction.Render());
-            oracle.Nft("-f", script);
+            oracle.Run("nft", "-f", script);
         }
         finally
         {
             File.Delete(script);
         }
 
-        Assert.Equal(oracle.Ruleset(), Node.Ruleset());
+        Assert.Equal(NftOracle.Ruleset(oracle), NftOracle.Ruleset(Node));
         // nft prints (mark & 0xfffff000) ^ 0x888 in its own normal form: & (mask | value) | value.
-        Assert.Contains("meta mark set meta mark & 0xfffff888 | 0x00000888 counter", Node.Ruleset());
+        Assert.Contains("meta mark set meta mark & 0xfffff888 | 0x00000888 counter", NftOracle.Ruleset(Node));
     }
 
     [Fact]
@@ -84,13 +84,13 @@ public class InstallTests : KernelTestBase
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
         var generation = Generation();
-        var before = Node.Ruleset();
+        var before = NftOracle.Ruleset(Node);
 
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5"), Ip("10.88.0.5")], Vpn);
 
-        Assert.Equal(before, Node.Ruleset());
+        Assert.Equal(before, NftOracle.Ruleset(Node));
         Assert.Equal(generation, Generation()); // nothing to do → no transaction at all
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Single(NftJson.Elements(json, "pods4"));
         Assert.Single(NftJson.Elements(json, "pods6"));
         Assert.Equal(3, NftJson.Rules(json, "prerouting").Count);
@@ -102,7 +102,7 @@ public class InstallTests : KernelTestBase
     {
         Dataplane.Install(PodA, [Ip("2001:db8::5")], Vpn);
 
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Empty(NftJson.Elements(json, "pods4"));
         Assert.Equal([("2001:db8::5", PodA.Tag, Vpn.ChainName)], NftJson.Elements(json, "pods6"));
     }
@@ -113,7 +113,7 @@ public class InstallTests : KernelTestBase
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
         Dataplane.Install(PodB, [Ip("10.88.0.6")], Gw2);
 
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Single(NftJson.Rules(json, Vpn.ChainName));
         Assert.Single(NftJson.Rules(json, Gw2.ChainName));
         Assert.Equal(
@@ -127,7 +127,7 @@ public class InstallTests : KernelTestBase
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Gw2);
 
-        Assert.Equal([("10.88.0.5", PodA.Tag, Gw2.ChainName)], NftJson.Elements(Node.RulesetJson(), "pods4"));
+        Assert.Equal([("10.88.0.5", PodA.Tag, Gw2.ChainName)], NftJson.Elements(NftOracle.Json(Node), "pods4"));
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public class InstallTests : KernelTestBase
 
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Gw2);
 
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Equal(
             [("10.88.0.5", PodA.Tag, Gw2.ChainName), ("10.88.0.6", PodB.Tag, Gw2.ChainName)],
             NftJson.Elements(json, "pods4").OrderBy(e => e.Address));
@@ -146,7 +146,7 @@ public class InstallTests : KernelTestBase
         Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Gw2));
 
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn); // and back
-        json = Node.RulesetJson();
+        json = NftOracle.Json(Node);
         Assert.Equal(
             [("10.88.0.5", PodA.Tag, Vpn.ChainName), ("10.88.0.6", PodB.Tag, Gw2.ChainName)],
             NftJson.Elements(json, "pods4").OrderBy(e => e.Address));
@@ -167,7 +167,7 @@ public class InstallTests : KernelTestBase
                 $"ip saddr @pods4-{Gw2.ChainName} goto {Gw2.ChainName}",
                 $"ip6 saddr @pods6-{Gw2.ChainName} goto {Gw2.ChainName}",
             ],
-            Node.Exec("nft", "list", "chain", "inet", "fwmark", "prerouting").Split('\n')
+            Node.Run("nft", "list", "chain", "inet", "fwmark", "prerouting").Stdout.Split('\n')
                 .Select(l => l.Trim())
                 .Where(l => l.StartsWith("ct ", StringComparison.Ordinal) || l.StartsWith("ip", StringComparison.Ordinal))
                 .Select(l => l[..l.IndexOf(" comment ", StringComparison.Ordinal)]));
@@ -200,7 +200,7 @@ public class InstallTests : KernelTestBase
         Dataplane.Install(new AttachmentOwner("net1", "one-more", "eth0"), [Ip("10.88.0.7"), Ip("2001:db8::7")], Vpn);
 
         Assert.Equal(generation + 1, Generation()); // exactly one commit, and it only added elements
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Empty(NftJson.Objects(json, "map"));
         var sets = NftJson.Objects(json, "set").ToList();
         Assert.Equal(
@@ -226,44 +226,44 @@ public class InstallTests : KernelTestBase
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
         Dataplane.Install(PodB, [Ip("10.88.0.5")], Gw2);
-        Assert.Equal([("10.88.0.5", PodB.Tag, Gw2.ChainName)], NftJson.Elements(Node.RulesetJson(), "pods4"));
+        Assert.Equal([("10.88.0.5", PodB.Tag, Gw2.ChainName)], NftJson.Elements(NftOracle.Json(Node), "pods4"));
 
         Dataplane.Remove(PodA, [Ip("10.88.0.5")]); // the late DEL of the old pod
         Dataplane.Remove(PodA, null);
 
-        Assert.Equal([("10.88.0.5", PodB.Tag, Gw2.ChainName)], NftJson.Elements(Node.RulesetJson(), "pods4"));
+        Assert.Equal([("10.88.0.5", PodB.Tag, Gw2.ChainName)], NftJson.Elements(NftOracle.Json(Node), "pods4"));
     }
 
     [Fact]
     public void Rules_are_repaired_after_a_flush_and_a_healthy_mark_chain_keeps_its_rule()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        var markHandles = NftJson.Handles(Node.RulesetJson(), Vpn.ChainName);
-        var healthy = Node.Ruleset();
+        var markHandles = NftJson.Handles(NftOracle.Json(Node), Vpn.ChainName);
+        var healthy = NftOracle.Ruleset(Node);
 
-        Node.Nft("flush", "chain", "inet", "fwmark", "prerouting");
-        Assert.Empty(NftJson.Rules(Node.RulesetJson(), "prerouting"));
+        Node.Run("nft", "flush", "chain", "inet", "fwmark", "prerouting");
+        Assert.Empty(NftJson.Rules(NftOracle.Json(Node), "prerouting"));
         Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
 
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Equal(3, NftJson.Rules(json, "prerouting").Count);
         Assert.Equal(markHandles, NftJson.Handles(json, Vpn.ChainName)); // not re-created → counters kept
         Assert.Equal(
             healthy.Split('\n').Where(l => !l.Contains("elements")),
-            Node.Ruleset().Split('\n').Where(l => !l.Contains("elements")));
+            NftOracle.Ruleset(Node).Split('\n').Where(l => !l.Contains("elements")));
     }
 
     [Fact]
     public void A_partly_broken_chain_is_flushed_and_refilled_not_appended_to()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        var handle = NftJson.Handles(Node.RulesetJson(), "prerouting")[1];
-        Node.Nft("delete", "rule", "inet", "fwmark", "prerouting", "handle", handle.ToString());
-        Node.Nft("add", "rule", "inet", "fwmark", Vpn.ChainName, "counter", "comment", "\"intruder\"");
+        var handle = NftJson.Handles(NftOracle.Json(Node), "prerouting")[1];
+        Node.Run("nft", "delete", "rule", "inet", "fwmark", "prerouting", "handle", handle.ToString());
+        Node.Run("nft", "add", "rule", "inet", "fwmark", Vpn.ChainName, "counter", "comment", "\"intruder\"");
 
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
 
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Equal(3, NftJson.Rules(json, "prerouting").Count);
         Assert.Single(NftJson.Rules(json, Vpn.ChainName));
         Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
@@ -280,14 +280,14 @@ public class InstallTests : KernelTestBase
             .Add(new OwnedTableOp())
             .Add(new AddChainOp(new NftChain("prerouting", new NftHook("filter", InetHook.Prerouting, 0, Verdict.Accept))))
             .Commit(owner);
-        var before = Node.Ruleset();
+        var before = NftOracle.Ruleset(Node);
 
         var error = Assert.Throws<DataplaneException>(() => Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn));
 
         Assert.Equal(DataplaneFailure.Failed, error.Kind);
         Assert.StartsWith("failed to delete chain prerouting: ", error.Message);
         Assert.Contains("add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5", error.Details);
-        Assert.Equal(before, Node.Ruleset());
+        Assert.Equal(before, NftOracle.Ruleset(Node));
     }
 
     /// <summary>NEWTABLE with NFT_TABLE_F_OWNER: only the sending socket may change the table until it closes.</summary>
@@ -310,7 +310,7 @@ public class InstallTests : KernelTestBase
     public void A_batch_failing_in_its_last_message_applies_none_of_the_earlier_ones()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        var before = Node.Ruleset();
+        var before = NftOracle.Ruleset(Node);
         var generation = Generation();
 
         var transaction = new NftTransaction(FwmarkRuleset.Table)
@@ -325,7 +325,7 @@ public class InstallTests : KernelTestBase
         Assert.Equal(Errno.EEXIST, error.Cause.Errno);
         Assert.NotNull(error.Cause.BadAttributeOffset); // extended ACK points into the message
         Assert.IsType<AddElementOp>(error.Operation);
-        Assert.Equal(before, Node.Ruleset());
+        Assert.Equal(before, NftOracle.Ruleset(Node));
         Assert.Equal(generation, Generation());
     }
 
@@ -341,7 +341,7 @@ public class InstallTests : KernelTestBase
         }
 
         impatient.Install(PodA, [Ip("10.88.0.5")], Vpn); // released → goes through
-        Assert.Single(NftJson.Elements(Node.RulesetJson(), "pods4"));
+        Assert.Single(NftJson.Elements(NftOracle.Json(Node), "pods4"));
         Assert.Equal(
             UnixFileMode.UserRead | UnixFileMode.UserWrite,
             File.GetUnixFileMode(LockPath));

@@ -5,21 +5,38 @@ using Fwmark.Linux.Dataplane;
 namespace Fwmark.Linux.Tests.Kernel;
 
 /// <summary>
-/// Every kernel test gets its own scratch namespace, an <see cref="NftDataplane"/> bound to it and
-/// a private lock file; all of it is removed afterwards, also when the test fails.
+/// Every kernel test gets its own scratch namespace (the test bed's <see cref="Netns"/>, guarded), an
+/// <see cref="NftDataplane"/> bound to it and a private lock file; all of it is removed afterwards, also
+/// when the test fails.
 /// </summary>
 public abstract class KernelTestBase : IDisposable
 {
-    private readonly string _lockDirectory = Path.Combine(Path.GetTempPath(), $"fwl-lock-{Guid.NewGuid():N}");
+    private readonly CleanupStack _scratch = new();
 
     protected KernelTestBase()
     {
-        Node = new ScratchNetns();
-        LockPath = Path.Combine(_lockDirectory, "run", "fwmark.lock");
-        Dataplane = new NftDataplane(Node.Path, LockPath);
+        try
+        {
+            var lockDirectory = Path.Combine(Path.GetTempPath(), $"fwl-lock-{Guid.NewGuid():N}");
+            _scratch.Push($"lock dir {lockDirectory}", () =>
+            {
+                if (Directory.Exists(lockDirectory))
+                {
+                    Directory.Delete(lockDirectory, recursive: true);
+                }
+            });
+            Node = NewNetns();
+            LockPath = Path.Combine(lockDirectory, "run", "fwmark.lock");
+            Dataplane = new NftDataplane(Node.Path, LockPath);
+        }
+        catch
+        {
+            _scratch.Dispose();
+            throw;
+        }
     }
 
-    internal ScratchNetns Node { get; }
+    internal Netns Node { get; }
 
     protected string LockPath { get; }
 
@@ -35,7 +52,10 @@ public abstract class KernelTestBase : IDisposable
 
     protected static IPAddress Ip(string text) => IPAddress.Parse(text);
 
-    /// <summary>Extra teardown of derived tests; runs before the node namespace goes away.</summary>
+    /// <summary>Another scratch namespace (fwl-&lt;random&gt;), removed with this test's node namespace.</summary>
+    internal Netns NewNetns() => Netns.CreateUnique("fwl", _scratch);
+
+    /// <summary>Extra teardown of derived tests; runs before the namespaces go away.</summary>
     protected virtual void Cleanup()
     {
     }
@@ -43,12 +63,7 @@ public abstract class KernelTestBase : IDisposable
     public void Dispose()
     {
         Cleanup();
-        Node.Dispose();
-        if (Directory.Exists(_lockDirectory))
-        {
-            Directory.Delete(_lockDirectory, recursive: true);
-        }
-
+        _scratch.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -3,18 +3,34 @@ using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Namespaces;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
+using Fwmark.Testbed.Processes;
 
 namespace Fwmark.Linux.Tests.Kernel;
 
 public class NetlinkSocketTests : IDisposable
 {
-    private readonly ScratchNetns _first = new();
-    private readonly ScratchNetns _second = new();
+    private readonly CleanupStack _scratch = new();
+    private readonly Netns _first;
+    private readonly Netns _second;
+
+    public NetlinkSocketTests()
+    {
+        try
+        {
+            _first = Netns.CreateUnique("fwl", _scratch);
+            _second = Netns.CreateUnique("fwl", _scratch);
+        }
+        catch
+        {
+            _scratch.Dispose();
+            throw;
+        }
+    }
 
     [Fact]
     public void A_socket_opened_for_a_namespace_sees_that_namespace_only()
     {
-        _first.Nft("add", "table", "inet", "fwmark");
+        _first.Run("nft", "add", "table", "inet", "fwmark");
 
         Assert.True(TableExists(_first));
         Assert.False(TableExists(_second));
@@ -29,7 +45,7 @@ public class NetlinkSocketTests : IDisposable
 
         Assert.NotEqual(before, inside);
         Assert.Equal(before, File.ResolveLinkTarget("/proc/thread-self/ns/net", false)!.Name);
-        Assert.Equal(Shell.Run("stat", "-L", "-c", "net:[%i]", _first.Path).Trim(), inside);
+        Assert.Equal(ProcessRunner.Run(new CommandSpec("stat", "-L", "-c", "net:[%i]", _first.Path)).EnsureSuccess().Stdout.Trim(), inside);
     }
 
     [Fact]
@@ -86,7 +102,7 @@ public class NetlinkSocketTests : IDisposable
             var lines = new List<string> { "add table inet t", "add set inet t s { type ipv4_addr; }" };
             lines.AddRange(Enumerable.Range(0, 2000).Select(i => $"add element inet t s {{ 10.7.{i / 250}.{(i % 250) + 1} }}"));
             File.WriteAllLines(script, lines);
-            _first.Nft("-f", script);
+            _first.Run("nft", "-f", script);
         }
         finally
         {
@@ -122,12 +138,11 @@ public class NetlinkSocketTests : IDisposable
 
     public void Dispose()
     {
-        _first.Dispose();
-        _second.Dispose();
+        _scratch.Dispose();
         GC.SuppressFinalize(this);
     }
 
-    private static bool TableExists(ScratchNetns netns)
+    private static bool TableExists(Netns netns)
     {
         using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, netns.Path);
         return new NftClient(socket, FwmarkRuleset.Table).TableExists();

@@ -14,31 +14,32 @@ namespace Fwmark.Linux.Tests.Kernel;
 public class PacketMarkingTests : KernelTestBase
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
-    private readonly ScratchNetns _pod = new();
+    private readonly Netns _pod;
 
     public PacketMarkingTests()
     {
-        Node.Exec("ip", "link", "add", "vnode", "type", "veth", "peer", "name", "vpod", "netns", _pod.Name);
-        Node.Exec("ip", "addr", "add", "10.88.0.1/24", "dev", "vnode");
-        Node.Exec("ip", "addr", "add", "2001:db8::1/64", "dev", "vnode", "nodad");
-        Node.Exec("ip", "link", "set", "vnode", "up");
-        _pod.Exec("ip", "addr", "add", "10.88.0.5/24", "dev", "vpod");
-        _pod.Exec("ip", "addr", "add", "10.88.0.6/24", "dev", "vpod");
-        _pod.Exec("ip", "addr", "add", "2001:db8::5/64", "dev", "vpod", "nodad");
-        _pod.Exec("ip", "addr", "add", "2001:db8::6/64", "dev", "vpod", "nodad");
-        _pod.Exec("ip", "link", "set", "vpod", "up");
+        _pod = NewNetns();
+        Node.Run("ip", "link", "add", "vnode", "type", "veth", "peer", "name", "vpod", "netns", _pod.Name);
+        Node.Run("ip", "addr", "add", "10.88.0.1/24", "dev", "vnode");
+        Node.Run("ip", "addr", "add", "2001:db8::1/64", "dev", "vnode", "nodad");
+        Node.Run("ip", "link", "set", "vnode", "up");
+        _pod.Run("ip", "addr", "add", "10.88.0.5/24", "dev", "vpod");
+        _pod.Run("ip", "addr", "add", "10.88.0.6/24", "dev", "vpod");
+        _pod.Run("ip", "addr", "add", "2001:db8::5/64", "dev", "vpod", "nodad");
+        _pod.Run("ip", "addr", "add", "2001:db8::6/64", "dev", "vpod", "nodad");
+        _pod.Run("ip", "link", "set", "vpod", "up");
 
         // Permanent neighbour entries on both ends: otherwise neighbour discovery adds packets from the
         // pod's marked address (its solicitations, and its advertisement when the node resolves it to
         // send the ICMPv6 port-unreachable back), timing-dependent and more often under load, and the
         // counter sees one ICMPv6 packet more than the test sent.
-        var nodeMac = Node.Exec("cat", "/sys/class/net/vnode/address").Trim();
-        var podMac = _pod.Exec("cat", "/sys/class/net/vpod/address").Trim();
-        _pod.Exec("ip", "-6", "neigh", "replace", "2001:db8::1", "lladdr", nodeMac, "dev", "vpod", "nud", "permanent");
-        _pod.Exec("ip", "neigh", "replace", "10.88.0.1", "lladdr", nodeMac, "dev", "vpod", "nud", "permanent");
+        var nodeMac = Node.Run("cat", "/sys/class/net/vnode/address").Stdout.Trim();
+        var podMac = _pod.Run("cat", "/sys/class/net/vpod/address").Stdout.Trim();
+        _pod.Run("ip", "-6", "neigh", "replace", "2001:db8::1", "lladdr", nodeMac, "dev", "vpod", "nud", "permanent");
+        _pod.Run("ip", "neigh", "replace", "10.88.0.1", "lladdr", nodeMac, "dev", "vpod", "nud", "permanent");
         foreach (var address in new[] { "2001:db8::5", "2001:db8::6", "10.88.0.5", "10.88.0.6" })
         {
-            Node.Exec("ip", "neigh", "replace", address, "lladdr", podMac, "dev", "vnode", "nud", "permanent");
+            Node.Run("ip", "neigh", "replace", address, "lladdr", podMac, "dev", "vnode", "nud", "permanent");
         }
     }
 
@@ -65,17 +66,17 @@ public class PacketMarkingTests : KernelTestBase
     {
         // Before fwmark (raw priority) give every pod packet bit 0x100; after it (priority 0)
         // count packets whose mark is exactly 0x110, i.e. 0x100 kept and 0x10 added.
-        Node.Nft("add", "table", "inet", "probe");
-        Node.Nft("add", "chain", "inet", "probe", "pre", "{ type filter hook prerouting priority raw; }");
-        Node.Nft("add", "chain", "inet", "probe", "post", "{ type filter hook prerouting priority 0; }");
-        Node.Nft("add", "rule", "inet", "probe", "pre", "ip", "saddr", "10.88.0.0/24", "meta", "mark", "set", "0x100");
-        Node.Nft("add", "rule", "inet", "probe", "post", "meta", "mark", "0x110", "counter");
+        Node.Run("nft", "add", "table", "inet", "probe");
+        Node.Run("nft", "add", "chain", "inet", "probe", "pre", "{ type filter hook prerouting priority raw; }");
+        Node.Run("nft", "add", "chain", "inet", "probe", "post", "{ type filter hook prerouting priority 0; }");
+        Node.Run("nft", "add", "rule", "inet", "probe", "pre", "ip", "saddr", "10.88.0.0/24", "meta", "mark", "set", "0x100");
+        Node.Run("nft", "add", "rule", "inet", "probe", "post", "meta", "mark", "0x110", "counter");
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
 
         Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
         WaitForCounter(1);
 
-        Assert.Equal(1, NftJson.CounterPackets(Node.RulesetJson(), "post"));
+        Assert.Equal(1, NftJson.CounterPackets(NftOracle.Json(Node), "post"));
     }
 
     [Fact]
@@ -102,9 +103,9 @@ public class PacketMarkingTests : KernelTestBase
     {
         // notrack before conntrack: the packet has no ct, the `ct direction` rule breaks and the
         // packet falls through to the set lookups (fail closed).
-        Node.Nft("add", "table", "inet", "probe");
-        Node.Nft("add", "chain", "inet", "probe", "raw", "{ type filter hook prerouting priority raw; }");
-        Node.Nft("add", "rule", "inet", "probe", "raw", "ip", "saddr", "10.88.0.5", "notrack");
+        Node.Run("nft", "add", "table", "inet", "probe");
+        Node.Run("nft", "add", "chain", "inet", "probe", "raw", "{ type filter hook prerouting priority raw; }");
+        Node.Run("nft", "add", "rule", "inet", "probe", "raw", "ip", "saddr", "10.88.0.5", "notrack");
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
 
         Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
@@ -127,9 +128,7 @@ public class PacketMarkingTests : KernelTestBase
         WaitForCounter(2);
     }
 
-    protected override void Cleanup() => _pod.Dispose();
-
-    private long Counter() => NftJson.CounterPackets(Node.RulesetJson(), Vpn.ChainName);
+    private long Counter() => NftJson.CounterPackets(NftOracle.Json(Node), Vpn.ChainName);
 
     private void WaitForCounter(long expected)
     {
@@ -144,13 +143,13 @@ public class PacketMarkingTests : KernelTestBase
     }
 
     /// <summary>One UDP datagram from <paramref name="from"/>, sent from inside <paramref name="netns"/>.</summary>
-    private static void Send(ScratchNetns netns, IPAddress from, IPAddress to)
+    private static void Send(Netns netns, IPAddress from, IPAddress to)
     {
         using var socket = Create(netns, new IPEndPoint(from, 0));
         socket.SendTo([0x66], new IPEndPoint(to, 9));
     }
 
-    private static Socket Create(ScratchNetns netns, IPEndPoint bind) => NetworkNamespace.Run(netns.Path, () =>
+    private static Socket Create(Netns netns, IPEndPoint bind) => NetworkNamespace.Run(netns.Path, () =>
     {
         var socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
         socket.Bind(bind);

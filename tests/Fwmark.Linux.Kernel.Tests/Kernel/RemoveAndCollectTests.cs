@@ -15,7 +15,7 @@ public class RemoveAndCollectTests : KernelTestBase
 
         Dataplane.Remove(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5"), Ip("10.88.0.6"), Ip("10.88.0.99")]);
 
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Equal([("10.88.0.6", PodB.Tag, Vpn.ChainName)], NftJson.Elements(json, "pods4"));
         Assert.Empty(NftJson.Elements(json, "pods6"));
         Assert.Equal(3, NftJson.Rules(json, "prerouting").Count); // shared structure stays
@@ -31,7 +31,7 @@ public class RemoveAndCollectTests : KernelTestBase
 
         Dataplane.Remove(PodA, null);
 
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Equal(["10.88.0.6", "10.88.0.7"], NftJson.Elements(json, "pods4").Select(e => e.Address).Order());
         Assert.Equal(["2001:db8::6"], NftJson.Elements(json, "pods6").Select(e => e.Address));
     }
@@ -42,15 +42,15 @@ public class RemoveAndCollectTests : KernelTestBase
         Dataplane.Remove(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")]);
         Dataplane.Remove(PodA, null);
 
-        Assert.Equal("", Node.Ruleset());
+        Assert.Equal("", NftOracle.Ruleset(Node));
     }
 
     [Fact]
     public void Remove_and_collect_never_touch_elements_without_one_of_our_tags()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        Node.Nft("add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ 10.88.0.8 comment \"added by hand\" }");
-        Node.Nft("add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ 10.88.0.9 }");
+        Node.Run("nft", "add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ 10.88.0.8 comment \"added by hand\" }");
+        Node.Run("nft", "add", "element", "inet", "fwmark", $"pods4-{Vpn.ChainName}", "{ 10.88.0.9 }");
 
         Dataplane.Remove(PodA, null);
         var removed = Dataplane.Collect("net1", []);
@@ -58,7 +58,7 @@ public class RemoveAndCollectTests : KernelTestBase
         Assert.Equal(0, removed);
         Assert.Equal(
             [("10.88.0.8", "added by hand", Vpn.ChainName), ("10.88.0.9", null, Vpn.ChainName)],
-            NftJson.Elements(Node.RulesetJson(), "pods4").OrderBy(e => e.Address));
+            NftJson.Elements(NftOracle.Json(Node), "pods4").OrderBy(e => e.Address));
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public class RemoveAndCollectTests : KernelTestBase
         var removed = Dataplane.Collect("net1", [PodB, new AttachmentOwner("net1", "gone", "eth1")]);
 
         Assert.Equal(2, removed);
-        var json = Node.RulesetJson();
+        var json = NftOracle.Json(Node);
         Assert.Equal(["10.88.0.6", "10.89.0.5"], NftJson.Elements(json, "pods4").Select(e => e.Address).Order());
         Assert.Empty(NftJson.Elements(json, "pods6"));
     }
@@ -81,7 +81,7 @@ public class RemoveAndCollectTests : KernelTestBase
     public void Collect_on_an_empty_namespace_removes_nothing()
     {
         Assert.Equal(0, Dataplane.Collect("net1", []));
-        Assert.Equal("", Node.Ruleset());
+        Assert.Equal("", NftOracle.Ruleset(Node));
     }
 
     [Fact]
@@ -101,11 +101,11 @@ public class RemoveAndCollectTests : KernelTestBase
             transaction.Commit(socket);
         }
 
-        Assert.Equal(3001, NftJson.Elements(Node.RulesetJson(), "pods4").Count);
+        Assert.Equal(3001, NftJson.Elements(NftOracle.Json(Node), "pods4").Count);
 
         var removed = Dataplane.Collect("net1", [PodA]);
 
         Assert.Equal(3000, removed);
-        Assert.Equal(["10.88.0.5"], NftJson.Elements(Node.RulesetJson(), "pods4").Select(e => e.Address));
+        Assert.Equal(["10.88.0.5"], NftJson.Elements(NftOracle.Json(Node), "pods4").Select(e => e.Address));
     }
 }

@@ -17,7 +17,7 @@ public class VerifyAndProbeTests : KernelTestBase
     public void Verify_reports_an_element_deleted_behind_its_back()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
-        Node.Nft("delete", "element", "inet", "fwmark", "pods6-mark-00000010-00000010", "{ 2001:db8::5 }");
+        Node.Run("nft", "delete", "element", "inet", "fwmark", "pods6-mark-00000010-00000010", "{ 2001:db8::5 }");
 
         Assert.Equal(
             ["element 2001:db8::5 is missing from set pods6-mark-00000010-00000010"],
@@ -54,7 +54,7 @@ public class VerifyAndProbeTests : KernelTestBase
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
         Dataplane.Install(PodB, [Ip("10.88.0.6")], Gw2);
-        Node.Nft("add", "element", "inet", "fwmark", $"pods4-{Gw2.ChainName}", "{ 10.88.0.5 }");
+        Node.Run("nft", "add", "element", "inet", "fwmark", $"pods4-{Gw2.ChainName}", "{ 10.88.0.5 }");
 
         Assert.Equal(
             [$"element 10.88.0.5 is also in set pods4-{Gw2.ChainName}, which sends it to chain {Gw2.ChainName} instead of chain {Vpn.ChainName}"],
@@ -65,7 +65,7 @@ public class VerifyAndProbeTests : KernelTestBase
     public void Verify_reports_flushed_rules_and_a_missing_mark_chain()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
-        Node.Nft("flush", "chain", "inet", "fwmark", "prerouting");
+        Node.Run("nft", "flush", "chain", "inet", "fwmark", "prerouting");
 
         Assert.Equal(
             [
@@ -91,7 +91,7 @@ public class VerifyAndProbeTests : KernelTestBase
     public void Probe_succeeds_where_nf_tables_answers()
     {
         Dataplane.Probe();
-        Assert.Equal("", Node.Ruleset()); // probing writes nothing
+        Assert.Equal("", NftOracle.Ruleset(Node)); // probing writes nothing
     }
 
     [Fact]

@@ -24,7 +24,8 @@ public sealed partial class ConnmarkTests
     [InlineData(0x10000u, 0xff0000u)]
     public void Encoded_rules_read_back_as_nft_reads_the_same_rules_written_as_text(uint value, uint mask)
     {
-        using var node = new RouteNetns();
+        using var scratch = new CleanupStack();
+        var node = Netns.CreateRouter("fwr-node", scratch);
         var mark = new MarkSpec("m", value, mask);
         var save = ConnmarkRules.Save(mark, mark.ChainName);
         var restoreChain = ConnmarkRules.RestoreChain(mark);
@@ -48,8 +49,8 @@ public sealed partial class ConnmarkTests
             .Add(new AddChainOp(restoreChain))
             .Add(new AddRuleOp(restore)));
 
-        var oracle = node.Exec("nft", "list", "table", "inet", "oracle");
-        var mine = CommentPattern().Replace(node.Exec("nft", "list", "table", "inet", "mine"), "");
+        var oracle = node.Run("nft", "list", "table", "inet", "oracle").Stdout;
+        var mine = CommentPattern().Replace(node.Run("nft", "list", "table", "inet", "mine").Stdout, "");
         Assert.Equal(oracle.Replace("table inet oracle", "table inet mine", StringComparison.Ordinal), mine);
         Assert.Contains("ct direction reply ct mark & ", mine); // the oracle really holds the restore rule
     }
@@ -69,8 +70,8 @@ public sealed partial class ConnmarkTests
 
         // 0x100 was in the ct mark before the save and 0x200 in the reply's mark before the restore:
         // both must survive, next to our 0x10.
-        Assert.Equal(2, bed.Node.Counter("observe", "saved"));
-        Assert.Equal(2, bed.Node.Counter("observe", "restored"));
+        Assert.Equal(2, NftCounters.Named(bed.Node, "inet", "observe", "saved"));
+        Assert.Equal(2, NftCounters.Named(bed.Node, "inet", "observe", "restored"));
     }
 
     [Fact]
@@ -99,9 +100,9 @@ public sealed partial class ConnmarkTests
         bed.Vpn.Ip("addr", "add", "2001:db8:ff::7/128", "dev", "lo");
         bed.Vpn.Ip("route", "add", "10.201.0.0/24", "via", "10.203.0.1");
         bed.Vpn.Ip("-6", "route", "add", "2001:db8:201::/64", "via", "2001:db8:203::1");
-        bed.Node.Sysctl("net.ipv4.conf.all.rp_filter", "1");
-        bed.Node.Sysctl("net.ipv4.conf.vpn0.rp_filter", "1");
-        bed.Node.Sysctl("net.ipv4.conf.all.src_valid_mark", "1");
+        bed.Node.Sysctl("net.ipv4.conf.all.rp_filter=1");
+        bed.Node.Sysctl("net.ipv4.conf.vpn0.rp_filter=1");
+        bed.Node.Sysctl("net.ipv4.conf.all.src_valid_mark=1");
         bed.Node.Nft("""
             table inet rpf {
               chain pre {
@@ -186,7 +187,7 @@ public sealed partial class ConnmarkTests
         }
     }
 
-    private static void Commit(RouteNetns ns, NftTable table, Action<NftTransaction> build)
+    private static void Commit(Netns ns, NftTable table, Action<NftTransaction> build)
     {
         var transaction = new NftTransaction(table);
         build(transaction);

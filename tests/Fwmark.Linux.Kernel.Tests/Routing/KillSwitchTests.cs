@@ -54,7 +54,7 @@ public sealed class KillSwitchTests : IDisposable
         // suppress_prefixlength 0 only rejects main's default route: node-local and LAN prefixes win.
         _bed.Routing.Ensure(SteeringBed.Mark, SteeringBed.Route);
 
-        var (code, output, error) = _bed.Node.TryExec("ip", "route", "get", "10.202.0.2", "from", "10.201.0.2", "iif", "pod0", "mark", "0x10");
+        var (_, code, output, error, _) = _bed.Node.Exec("ip", "route", "get", "10.202.0.2", "from", "10.201.0.2", "iif", "pod0", "mark", "0x10");
 
         Assert.True(code == 0, error);
         Assert.Contains("dev eth0", output);

@@ -1,4 +1,3 @@
-using System.Net;
 using Fwmark.Core;
 using Fwmark.Core.Routing;
 using Fwmark.Linux.Routing;
@@ -12,23 +11,20 @@ namespace Fwmark.Linux.Tests.Routing;
 /// </summary>
 public abstract class RoutingTestBase : IDisposable
 {
-    protected const uint Table = 2184;
+    // The same mark, table and VPN link as the packet tests' SteeringBed (vpn0, gateways 10.203.0.2 / 2001:db8:203::2).
+    protected const uint Table = SteeringBed.Table;
 
-    protected static readonly MarkSpec Vpn = new("vpn", 0x10, 0x10);
+    protected static readonly MarkSpec Vpn = SteeringBed.Mark;
 
-    protected static readonly RouteSpec VpnRoute = new()
-    {
-        Table = Table,
-        Gateway4 = IPAddress.Parse("10.203.0.2"),
-        Gateway6 = IPAddress.Parse("2001:db8:203::2"),
-        Device = "vpn0",
-    };
+    protected static readonly RouteSpec VpnRoute = SteeringBed.Route;
+
+    private readonly CleanupStack _scratch = new();
 
     protected RoutingTestBase()
     {
-        Node = new RouteNetns();
         try
         {
+            Node = Netns.CreateRouter("fwr-node", _scratch);
             Node.Ip("link", "add", "vpn0", "type", "veth", "peer", "name", "vpn0p");
             Node.Ip("addr", "add", "10.203.0.1/24", "dev", "vpn0");
             Node.Ip("addr", "add", "2001:db8:203::1/64", "dev", "vpn0", "nodad");
@@ -38,12 +34,12 @@ public abstract class RoutingTestBase : IDisposable
         }
         catch
         {
-            Node.Dispose();
+            _scratch.Dispose();
             throw;
         }
     }
 
-    internal RouteNetns Node { get; }
+    internal Netns Node { get; }
 
     protected RtnetlinkRouting Routing { get; }
 
@@ -55,7 +51,7 @@ public abstract class RoutingTestBase : IDisposable
 
     public void Dispose()
     {
-        Node.Dispose();
+        _scratch.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -41,7 +41,7 @@ internal sealed class SteeringBed : IDisposable
         Device = "vpn0",
     };
 
-    private readonly List<RouteNetns> _namespaces = [];
+    private readonly CleanupStack _scratch = new();
 
     public SteeringBed()
     {
@@ -60,8 +60,8 @@ internal sealed class SteeringBed : IDisposable
             Pod.Ip("-6", "route", "add", "default", "via", "2001:db8:201::1");
             Node.Ip("route", "add", "default", "via", "10.202.0.2");
             Node.Ip("-6", "route", "add", "default", "via", "2001:db8:202::2");
-            Node.Sysctl("net.ipv4.ip_forward", "1");
-            Node.Sysctl("net.ipv6.conf.all.forwarding", "1");
+            Node.Sysctl("net.ipv4.ip_forward=1");
+            Node.Sysctl("net.ipv6.conf.all.forwarding=1");
             Node.Nft("""
                 table inet steer {
                   counter marked4 { }
@@ -101,25 +101,25 @@ internal sealed class SteeringBed : IDisposable
         }
     }
 
-    public RouteNetns Node { get; } = null!;
+    public Netns Node { get; } = null!;
 
-    public RouteNetns Pod { get; } = null!;
+    public Netns Pod { get; } = null!;
 
-    public RouteNetns Main { get; } = null!;
+    public Netns Main { get; } = null!;
 
-    public RouteNetns Vpn { get; } = null!;
+    public Netns Vpn { get; } = null!;
 
     public RtnetlinkRouting Routing { get; } = null!;
 
     public static IPAddress RemoteOf(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? Remote6 : Remote4;
 
     /// <summary>Packets from the pod counted at <paramref name="gateway"/> for one family.</summary>
-    public static long Arrived(RouteNetns gateway, AddressFamily family) =>
-        gateway.Counter("count", family == AddressFamily.InterNetworkV6 ? "from6" : "from4");
+    public static long Arrived(Netns gateway, AddressFamily family) =>
+        NftCounters.Named(gateway, "inet", "count", family == AddressFamily.InterNetworkV6 ? "from6" : "from4");
 
     /// <summary>Pod packets the node has marked (i.e. that reached the node's prerouting).</summary>
     public long Marked(AddressFamily family) =>
-        Node.Counter("steer", family == AddressFamily.InterNetworkV6 ? "marked6" : "marked4");
+        NftCounters.Named(Node, "inet", "steer", family == AddressFamily.InterNetworkV6 ? "marked6" : "marked4");
 
     /// <summary>Sends <paramref name="count"/> UDP datagrams from the pod's marked address and waits until the node has seen them.</summary>
     public void SendFromPod(AddressFamily family, int count = 3)
@@ -130,7 +130,7 @@ internal sealed class SteeringBed : IDisposable
     }
 
     /// <summary>Waits until <paramref name="gateway"/> has counted <paramref name="expected"/> packets from the pod.</summary>
-    public static void WaitForArrivals(RouteNetns gateway, AddressFamily family, long expected) =>
+    public static void WaitForArrivals(Netns gateway, AddressFamily family, long expected) =>
         WaitFor(() => Arrived(gateway, family) >= expected, $"{expected} {family} packets from the pod at {gateway.Name}");
 
     /// <summary>
@@ -141,36 +141,31 @@ internal sealed class SteeringBed : IDisposable
     public void Flush(AddressFamily family)
     {
         var counter = family == AddressFamily.InterNetworkV6 ? "sentinel6" : "sentinel4";
-        var before = Main.Counter("count", counter);
+        var before = NftCounters.Named(Main, "inet", "count", counter);
         Send(family, family == AddressFamily.InterNetworkV6 ? Sentinel6 : Sentinel4, 1);
-        WaitFor(() => Main.Counter("count", counter) > before, $"the {family} sentinel packet at gw-main");
+        WaitFor(() => NftCounters.Named(Main, "inet", "count", counter) > before, $"the {family} sentinel packet at gw-main");
     }
 
     /// <summary>After vpn0 comes back up, waits until both of its connected prefixes are routable again.</summary>
     public void WaitForVpnPrefixes() => WaitFor(
-        () => Node.Ip("route", "show", "10.203.0.0/24", "dev", "vpn0").Length > 0
-            && Node.Ip("-6", "route", "show", "2001:db8:203::/64", "dev", "vpn0").Length > 0,
+        () => Node.Run("ip", "route", "show", "10.203.0.0/24", "dev", "vpn0").Stdout.Length > 0
+            && Node.Run("ip", "-6", "route", "show", "2001:db8:203::/64", "dev", "vpn0").Stdout.Length > 0,
         "the connected routes of vpn0");
 
     /// <summary>`ip [-6] route get DST from POD iif pod0 mark 0x10` in the node: the forwarding decision for a marked pod packet.</summary>
     public (int Code, string Output) RouteGet(AddressFamily family)
     {
         var v6 = family == AddressFamily.InterNetworkV6;
-        var (code, output, error) = Node.TryExec(
+        var (_, code, output, error, _) = Node.Exec(
+            "ip",
             [
-                "ip", .. v6 ? new[] { "-6" } : [], "route", "get", RemoteOf(family).ToString(),
+                .. v6 ? new[] { "-6" } : [], "route", "get", RemoteOf(family).ToString(),
                 "from", (v6 ? Pod6 : Pod4).ToString(), "iif", "pod0", "mark", "0x10",
             ]);
         return (code, (output + error).Trim());
     }
 
-    public void Dispose()
-    {
-        foreach (var ns in _namespaces)
-        {
-            ns.Dispose();
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     private void Send(AddressFamily family, IPAddress source, int count)
     {
@@ -196,14 +191,9 @@ internal sealed class SteeringBed : IDisposable
         }
     }
 
-    private RouteNetns Add(string role)
-    {
-        var ns = new RouteNetns(role);
-        _namespaces.Add(ns);
-        return ns;
-    }
+    private Netns Add(string role) => Netns.CreateRouter($"fwr-{role}", _scratch);
 
-    private static void Link(RouteNetns a, string nameA, string ip4A, string ip6A, RouteNetns b, string nameB, string ip4B, string ip6B)
+    private static void Link(Netns a, string nameA, string ip4A, string ip6A, Netns b, string nameB, string ip4B, string ip6B)
     {
         // Created inside a (never in the host) with a temporary peer name, then moved into b.
         var temporary = $"t{Guid.NewGuid():N}"[..12];

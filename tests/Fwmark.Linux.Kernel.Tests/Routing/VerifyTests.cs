@@ -123,7 +123,8 @@ public sealed class VerifyTests : RoutingTestBase
         var problem = Routing.Verify(Vpn, moved).First(p => p.Contains("remove it: ip rule del pref 1000", StringComparison.Ordinal));
         var command = problem[(problem.IndexOf("remove it: ", StringComparison.Ordinal) + "remove it: ".Length)..^1];
 
-        Node.Exec(command.Split(' '));
+        var words = command.Split(' ');
+        Node.Run(words[0], words[1..]);
 
         Assert.DoesNotContain(Node.RuleLines(ipv6: false), l => l.StartsWith("1000:", StringComparison.Ordinal));
         Assert.Contains(Node.RuleLines(ipv6: false), l => l.StartsWith("1001:", StringComparison.Ordinal));

@@ -11,7 +11,13 @@ namespace Fwmark.Testbed.Namespaces;
 /// </summary>
 public sealed partial class Netns
 {
-    private Netns(string name) => Name = name;
+    private readonly bool _current;
+
+    private Netns(string name, bool current = false)
+    {
+        Name = name;
+        _current = current;
+    }
 
     public string Name { get; }
 
@@ -23,7 +29,7 @@ public sealed partial class Netns
     public IReadOnlyDictionary<string, string?> Environment { get; set; } = new Dictionary<string, string?>();
 
     /// <summary>The path runtimes hand to plugins as CNI_NETNS.</summary>
-    public string Path => $"/var/run/netns/{Name}";
+    public string Path => _current ? "/proc/self/ns/net" : $"/var/run/netns/{Name}";
 
     /// <summary>Creates a fresh namespace whose deletion is registered on <paramref name="cleanup"/>.</summary>
     public static Netns Create(string name, CleanupStack cleanup)
@@ -50,6 +56,23 @@ public sealed partial class Netns
     /// <summary>The plugin's override of its state directory (src/Fwmark/StatePaths.cs).</summary>
     public const string StateDirVariable = "FWMARK_RUN_DIR";
 
+    /// <summary>
+    /// A fresh namespace named <paramref name="prefix"/>-&lt;8 random hex digits&gt;, so tests running at the same
+    /// time (also other checkouts' runs on this machine) never share one.
+    /// </summary>
+    public static Netns CreateUnique(string prefix, CleanupStack cleanup) =>
+        Create($"{prefix}-{Guid.NewGuid().ToString("N")[..8]}", cleanup);
+
+    /// <summary>
+    /// The namespace this process runs in, for a tool started inside a namespace of its own (the benchmark,
+    /// by bench/run.sh): commands run directly, after the guard has checked that it is not the initial one.
+    /// </summary>
+    public static Netns Current()
+    {
+        NetnsGuard.EnsureSelfNotInitial();
+        return new Netns("self", current: true);
+    }
+
     /// <summary>An existing namespace this code does not own (never deleted by it); still guarded.</summary>
     public static Netns Open(string name)
     {
@@ -60,7 +83,7 @@ public sealed partial class Netns
 
     public CommandResult Exec(CommandSpec spec)
     {
-        NetnsGuard.EnsureNotInitial(Path);
+        Guard();
         return ProcessRunner.Run(Wrap(spec));
     }
 
@@ -73,17 +96,45 @@ public sealed partial class Netns
 
     public void Sysctl(params string[] assignments) => Run("sysctl", ["-q", "-w", .. assignments]);
 
+    /// <summary>
+    /// New namespaces reset IPv6 devconf: turning DAD off before any interface exists makes addresses usable
+    /// at once (a tentative address makes the first connect or bind fail, and a forwarded packet waits
+    /// seconds for neighbour discovery, which has no source address until then).
+    /// </summary>
+    public void DisableDad() => Sysctl("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0");
+
+    /// <summary>A fresh namespace (<see cref="CreateUnique"/>) that routes at once: DAD off, loopback up.</summary>
+    public static Netns CreateRouter(string prefix, CleanupStack cleanup)
+    {
+        var netns = CreateUnique(prefix, cleanup);
+        netns.DisableDad();
+        netns.Ip("link", "set", "lo", "up");
+        return netns;
+    }
+
     /// <summary>Loads an nft script (nft -f -) atomically.</summary>
     public void Nft(string script) => Exec(new CommandSpec("nft", "-f", "-") { Stdin = script }).EnsureSuccess();
 
     /// <summary>Starts a long-running command inside the namespace; the caller stops it by its PID.</summary>
     public BackgroundProcess Start(CommandSpec spec)
     {
-        NetnsGuard.EnsureNotInitial(Path);
+        Guard();
         return ProcessRunner.StartBackground(Wrap(spec));
     }
 
     public override string ToString() => Name;
+
+    private void Guard()
+    {
+        if (_current)
+        {
+            NetnsGuard.EnsureSelfNotInitial();
+        }
+        else
+        {
+            NetnsGuard.EnsureNotInitial(Path);
+        }
+    }
 
     private CommandSpec Wrap(CommandSpec spec)
     {
@@ -93,7 +144,9 @@ public sealed partial class Netns
             env[key] = value;
         }
 
-        return spec with { FileName = "ip", Args = ["netns", "exec", Name, spec.FileName, .. spec.Args], Env = env };
+        return _current
+            ? spec with { Env = env }
+            : spec with { FileName = "ip", Args = ["netns", "exec", Name, spec.FileName, .. spec.Args], Env = env };
     }
 
     private void Delete()

@@ -12,6 +12,9 @@ public static class NftOracle
 {
     public const string Table = "fwmark";
 
+    /// <summary><c>nft list ruleset</c>, counters included.</summary>
+    public static string Ruleset(Netns netns) => netns.Run("nft", "list", "ruleset").Stdout;
+
     /// <summary><c>nft -s list ruleset</c>: the whole ruleset without counter values (stable across traffic).</summary>
     public static string Stateless(Netns netns) => netns.Run("nft", "-s", "list", "ruleset").Stdout;
 
@@ -60,10 +63,7 @@ public static class NftOracle
             var (verdict, target) = verdicts.TryGetValue(setName, out var found) ? found : ("none", null);
             foreach (var element in set["elem"]?.AsArray() ?? [])
             {
-                // A bare address, or {"elem": {"val": ..., "comment": ...}} when it has a comment.
-                var (value, comment) = element is JsonObject o && o["elem"] is JsonObject e
-                    ? (e["val"]!.GetValue<string>(), e["comment"]?.GetValue<string>())
-                    : (element!.GetValue<string>(), null);
+                var (value, comment) = NftJson.Element(element);
                 elements.Add(new PodSetElement(setName, IPAddress.Parse(value), comment, verdict, target));
             }
         }
@@ -96,6 +96,44 @@ public static class NftOracle
         }
 
         return verdicts;
+    }
+
+    /// <summary>
+    /// How many chains, rules, sets and set elements <c>table FAMILY fwmark</c> holds (the table itself not
+    /// counted); null when the table does not exist. Layout-free: only totals, for a caller that compares
+    /// populations (the benchmark).
+    /// </summary>
+    public static int? ObjectCount(Netns netns, string family = "inet")
+    {
+        var listing = netns.Exec("nft", "-j", "list", "table", family, Table);
+        if (!listing.Succeeded)
+        {
+            // nft says "No such file or directory" for a missing table; anything else is a real failure.
+            return listing.Stderr.Contains("No such file or directory", StringComparison.Ordinal)
+                ? null
+                : throw new TestbedException($"failed to list table {family} {Table} in {netns}: {listing.Describe()}");
+        }
+
+        var count = 0;
+        foreach (var item in JsonNode.Parse(listing.Stdout)?["nftables"]?.AsArray() ?? [])
+        {
+            if (item is not JsonObject entry)
+            {
+                continue;
+            }
+
+            if (entry.ContainsKey("chain") || entry.ContainsKey("rule"))
+            {
+                count++;
+            }
+
+            if ((entry["set"] ?? entry["map"]) is JsonObject set)
+            {
+                count += 1 + ((set["elem"] as JsonArray)?.Count ?? 0);
+            }
+        }
+
+        return count;
     }
 
     /// <summary>The elements for <paramref name="address"/> (normally zero or one).</summary>

@@ -44,6 +44,9 @@ public sealed class BackgroundProcess : IDisposable
         return _process.WaitForExit(timeout);
     }
 
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit on its own; false when it did not.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     /// <summary>Everything the process printed so far (stdout and stderr interleaved), for failure messages.</summary>
     public string Output
     {

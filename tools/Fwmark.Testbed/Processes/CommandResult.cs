@@ -5,6 +5,9 @@ public sealed record CommandResult(string Command, int ExitCode, string Stdout, 
 {
     public bool Succeeded => ExitCode == 0 && !TimedOut;
 
+    /// <summary>From just before the process was started until it had exited and closed its output streams.</summary>
+    public TimeSpan Elapsed { get; init; }
+
     /// <summary>Throws with the command line, exit code and both streams when the command failed.</summary>
     public CommandResult EnsureSuccess()
     {

@@ -14,6 +14,12 @@ public sealed record CommandSpec(string FileName, IReadOnlyList<string> Args)
     /// </summary>
     public IReadOnlyList<string> DropInheritedPrefixes { get; init; } = [];
 
+    /// <summary>
+    /// False starts the command with nothing but <see cref="Env"/> (so Env must hold PATH if the command
+    /// needs one): the benchmark hands the plugin what a runtime would, without the runner's DOTNET_* noise.
+    /// </summary>
+    public bool InheritEnvironment { get; init; } = true;
+
     /// <summary>Written to stdin, which is then closed; null gives an empty stdin.</summary>
     public string? Stdin { get; init; }
 

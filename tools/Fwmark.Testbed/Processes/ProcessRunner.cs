@@ -11,6 +11,8 @@ public static class ProcessRunner
 {
     public static CommandResult Run(CommandSpec spec)
     {
+        // The clock holds everything a runtime waits for: start, stdin, exit and the end of both streams.
+        var clock = Stopwatch.StartNew();
         using var process = Start(spec);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -26,12 +28,14 @@ public static class ProcessRunner
 
         // The streams end once the process and any child still holding them are gone; bound the wait anyway.
         Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(5));
+        var elapsed = clock.Elapsed;
         return new CommandResult(
             spec.ToString(),
             timedOut ? -1 : process.ExitCode,
             stdout.IsCompletedSuccessfully ? stdout.Result : "",
             stderr.IsCompletedSuccessfully ? stderr.Result : "",
-            timedOut);
+            timedOut)
+        { Elapsed = elapsed };
     }
 
     /// <summary>Starts a long-running command; its output is drained into the returned handle.</summary>
@@ -52,10 +56,17 @@ public static class ProcessRunner
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
+            // No BOM: a plugin must see exactly the JSON bytes a runtime writes.
+            StandardInputEncoding = new UTF8Encoding(false),
         };
         foreach (var arg in spec.Args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        if (!spec.InheritEnvironment)
+        {
+            info.Environment.Clear();
         }
 
         var inherited = info.Environment.Keys

@@ -42,6 +42,9 @@ public static class IpRoutingOracle
         return text.ToString();
     }
 
+    /// <summary>A line with every run of whitespace made one space ("1000:\tfrom all" → "1000: from all"), for exact comparisons.</summary>
+    public static string Squeeze(string line) => string.Join(' ', line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
     public static string FamilyFlag(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "-6" : "-4";
 
     private static List<string> Lines(string text) =>
