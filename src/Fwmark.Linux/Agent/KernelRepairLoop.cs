@@ -139,7 +139,7 @@ public sealed class KernelRepairLoop : IDisposable
         var full = now >= _nextFull;
         if (_resync || _table.TakeDue(now) || full)
         {
-            Guarded("repair the plugin's table", RepairTable);
+            Guarded("repair the plugin's table", () => RepairTable(full));
         }
 
         if (_guardDirty)
@@ -245,19 +245,25 @@ public sealed class KernelRepairLoop : IDisposable
         }
     }
 
-    private void RepairTable()
+    /// <param name="full">The first repair and the backstop's: they also add what the attachment records hold
+    /// and the table lacks. A repair that a notification caused needs only the mirror, which is exact then.</param>
+    private void RepairTable(bool full)
     {
         var clock = Stopwatch.StartNew();
         DrainTableEvents();
         _config = NodeConfig.Read(_options.Conflists());
         var configured = _config.Marks.Select(m => m.ChainName).ToList();
-        // The fast path restores what the mirror holds, which is exactly what the table held when it was deleted;
-        // the records (reading one file per attachment) are left to the locked repair that follows, so they cost
-        // nothing on the way to the restored table. They matter when the mirror lacks something: an agent started
-        // after the flush, or a deletion nobody's DEL made.
+        // The fast path restores what the mirror holds, which is exactly what the table held when it was deleted.
+        // The records (one file per attachment: about 100 ms at 10,000) are read only by the first and the backstop
+        // repairs, under the lock: they matter when the mirror lacks something (an agent started after a flush, an
+        // element deleted by hand), never on the way to a restored table.
         if (!_resync && MainTableRepair.TryRestoreMissing(_owner, _mirror, configured, NoAttachmentRecord.Instance) is { } restored)
         {
             Log($"restored table {FwmarkRuleset.Table} (it was deleted) with {restored} element(s) in {clock.Elapsed.TotalMilliseconds:0.0} ms");
+            if (!full)
+            {
+                return;
+            }
         }
 
         using (FileLock.Acquire(_options.LockPath, KernelSession.DefaultLockTimeout))
@@ -269,7 +275,7 @@ public sealed class KernelRepairLoop : IDisposable
                 ReloadMirror();
             }
 
-            var repairs = MainTableRepair.Repair(_owner, _mirror, configured, _options.Record);
+            var repairs = MainTableRepair.Repair(_owner, _mirror, configured, full ? _options.Record : NoAttachmentRecord.Instance);
             if (repairs.Count > 0)
             {
                 Log($"repaired table {FwmarkRuleset.Table} in {clock.Elapsed.TotalMilliseconds:0.0} ms: {string.Join("; ", repairs)}");
