@@ -56,6 +56,13 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
                     var vpn = options.AgentVpnCycles > 0 ? MeasureVpnRecovery() : [];
                     report.AppendLine(CultureInfo.InvariantCulture, $"| {n} | {Row(flushes)} | {(vpn.Count > 0 ? Row(vpn) : "– | – | – | –")} |");
                     progress.WriteLine($"agent bench: N={n}: {flushes.Count} flushes, {vpn.Count} VPN cycles");
+                    // The agent's own view: from its decision to repair to the end of its commit (its log line).
+                    var own = System.Text.RegularExpressions.Regex.Matches(agent.Output, @"restored table \S+ \(it was deleted\) with \d+ element\(s\) in ([0-9.]+) ms")
+                        .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Order().ToList();
+                    if (own.Count > 0)
+                    {
+                        progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agent bench: N={n}: the agent's restore (decision to committed) p50 {own[(own.Count - 1) / 2]:0.0} ms, max {own[^1]:0.0} ms over {own.Count}"));
+                    }
                 }
                 finally
                 {
