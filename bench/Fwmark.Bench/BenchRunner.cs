@@ -24,7 +24,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
     public const string DelOp = "DEL prevResult";
     public const string DelBareOp = "DEL no prevResult";
 
-    private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice);
+    private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice, options.BridgePorts);
     private int _populated;
     private int _nextMeasured = FakePod.MeasuredIndexBase;
 
@@ -32,6 +32,8 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
     {
         var summaries = new List<Summary>();
         var populate = new List<PopulateStep>();
+        if (options.BridgePorts)
+            Veths.Create([FakePod.Create(FakePod.MeasuredIndexBase)], progress);
         foreach (var n in options.Counts)
         {
             var step = PopulateTo(n);
@@ -46,6 +48,8 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
     {
         var from = _populated;
         var done = 0;
+        if (options.BridgePorts && n > from)
+            Veths.Create([.. Enumerable.Range(from, n - from).Select(FakePod.Create)], progress);
         var clock = Stopwatch.StartNew();
         try
         {

@@ -11,10 +11,17 @@ namespace Fwmark.Bench;
 /// </summary>
 internal static class NftProbe
 {
-    /// <summary>Objects in <c>table inet fwmark</c> (the table itself not counted); null when the table is absent.</summary>
-    public static int? CountObjects()
+    /// <summary>Objects in <c>table inet fwmark</c> plus <c>table bridge fwmark</c> (the tables not counted); null when neither exists.</summary>
+    public static int? CountObjects() =>
+        (Count("inet"), Count("bridge")) switch
+        {
+            (null, null) => null,
+            var (inet, bridge) => (inet ?? 0) + (bridge ?? 0),
+        };
+
+    private static int? Count(string family)
     {
-        var info = new ProcessStartInfo("nft", ["-j", "list", "table", "inet", "fwmark"])
+        var info = new ProcessStartInfo("nft", ["-j", "list", "table", family, "fwmark"])
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -31,7 +38,7 @@ internal static class NftProbe
             // nft says "No such file or directory" for a missing table; anything else is a real failure.
             if (error.Contains("No such file or directory", StringComparison.Ordinal))
                 return null;
-            throw new InvalidOperationException($"failed to list nft table inet fwmark: exit {process.ExitCode}: {error.Trim()}");
+            throw new InvalidOperationException($"failed to list nft table {family} fwmark: exit {process.ExitCode}: {error.Trim()}");
         }
 
         var count = 0;

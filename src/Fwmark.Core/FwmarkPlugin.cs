@@ -1,6 +1,7 @@
 using System.Net;
 using Fwmark.Cni;
 using Fwmark.Core.Config;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Routing;
 using Fwmark.Core.Selection;
 
@@ -16,7 +17,7 @@ namespace Fwmark.Core;
 /// STATUS (that would make the node NotReady).
 /// One short line per decision goes to <paramref name="log"/> (stderr in production).
 /// </summary>
-public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing) : ICniPlugin
+public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IHostLinks? links = null) : ICniPlugin
 {
     public void Add(CniRequest request)
     {
@@ -48,15 +49,16 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             }
         }
 
-        dataplane.Install(OwnerOf(request), addresses, selection.Mark);
-        Log(request, $"marked {string.Join(", ", addresses)} with {Describe(selection)}");
+        var path = PathOf(request, prevResult);
+        dataplane.InstallTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark);
+        Log(request, $"marked {Marked(path, addresses)} with {Describe(selection)} (path: {path.Describe()}: {path.Reason})");
     }
 
     public void Del(CniRequest request)
     {
-        var addresses = DelAddresses(request);
-        dataplane.Remove(OwnerOf(request), addresses);
-        Log(request, addresses is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", addresses)}");
+        var keys = DelKeys(request);
+        dataplane.RemoveKeys(OwnerOf(request), keys);
+        Log(request, keys is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", keys.Addresses.Select(a => a.ToString()).Concat(keys.Interfaces))}");
     }
 
     public void Check(CniRequest request)
@@ -76,7 +78,8 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             return;
         }
 
-        var problems = dataplane.Verify(OwnerOf(request), addresses, selection.Mark).ToList();
+        var path = PathOf(request, prevResult);
+        var problems = dataplane.VerifyTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark).ToList();
         if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
         {
             problems.AddRange(routing.Verify(selection.Mark, route));
@@ -89,7 +92,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
                 string.Join('\n', problems));
         }
 
-        Log(request, $"{string.Join(", ", addresses)} marked with {Describe(selection)} as expected");
+        Log(request, $"{Marked(path, addresses)} marked with {Describe(selection)} as expected (path: {path.Describe()}: {path.Reason})");
     }
 
     public void Gc(CniRequest request)
@@ -130,13 +133,31 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             $"must be called as a chained plugin: {CniEnvironment.VerbOf(request.Command)} needs prevResult");
 
     /// <summary>
-    /// The addresses DEL can look up directly, or null to have the dataplane scan for the owner's tag:
-    /// without prevResult (libcni lost its cache) and when it lists no address for the interface, since
-    /// an empty list could only ever remove nothing.
+    /// The keys DEL can look up directly, or null to have the dataplane scan for the owner's tag:
+    /// without prevResult (libcni lost its cache) and when it lists no address for the interface
+    /// (a result that odd may not name the host side correctly either).
+    /// DEL never asks the kernel which path ADD took: the host veth is often gone already.
     /// </summary>
-    private static IReadOnlyList<IPAddress>? DelAddresses(CniRequest request) =>
-        request.PrevResult?.AddressesOf(request.IfName) is { Count: > 0 } addresses ? addresses : null;
+    private static AttachmentKeys? DelKeys(CniRequest request)
+    {
+        if (request.PrevResult is not { } prevResult)
+        {
+            return null;
+        }
 
+        var addresses = prevResult.AddressesOf(request.IfName);
+        var interfaces = PathResolver.HostSideNames(prevResult);
+        return addresses.Count == 0 ? null : new AttachmentKeys(addresses, interfaces);
+    }
+
+    /// <summary>Which key marks this attachment (see <see cref="PathResolver"/>); without a link reader (unit tests) the address path.</summary>
+    private AttachmentPath PathOf(CniRequest request, CniResult prevResult) =>
+        links is null
+            ? AttachmentPath.ByAddress("no interface reader configured")
+            : PathResolver.Resolve(prevResult, request.IfName, request.Netns, links);
+
+    private static string Marked(AttachmentPath path, IReadOnlyList<IPAddress> addresses) =>
+        path.IsInterfaceKeyed() ? $"everything from {path.HostInterface} ({string.Join(", ", addresses)})" : string.Join(", ", addresses);
     private static AttachmentOwner OwnerOf(CniRequest request) =>
         new(request.NetworkName, request.ContainerId, request.IfName);
 

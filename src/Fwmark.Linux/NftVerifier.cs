@@ -24,6 +24,7 @@ internal static class NftVerifier
         var rules = client.DumpRules();
         var markChains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
         CheckChain(problems, chains, rules, FwmarkRuleset.Prerouting.Name, FwmarkRuleset.PreroutingRules(markChains));
+        CheckChain(problems, chains, rules, InterfaceRuleset.Replies.Name, InterfaceRuleset.RepliesRules(markChains.Select(FwmarkRuleset.ParseMarkChain).OfType<MarkSpec>()));
         CheckChain(problems, chains, rules, mark.ChainName, FwmarkRuleset.MarkRules(mark));
         if (mark.Connmark)
         {
@@ -60,11 +61,11 @@ internal static class NftVerifier
         return problems;
     }
 
-    private static void CheckChain(List<string> problems, List<string> chains, List<NftRuleInfo> rules, string chain, IReadOnlyList<NftRule> wanted)
+    internal static void CheckChain(List<string> problems, List<string> chains, List<NftRuleInfo> rules, string chain, IReadOnlyList<NftRule> wanted, NftTable? table = null)
     {
         if (!chains.Contains(chain))
         {
-            problems.Add($"chain {chain} is missing from table {FwmarkRuleset.Table}");
+            problems.Add($"chain {chain} is missing from table {table ?? FwmarkRuleset.Table}");
             return;
         }
 

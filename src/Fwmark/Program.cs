@@ -2,6 +2,7 @@ using Fwmark;
 using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Linux;
+using Fwmark.Linux.Links;
 using Fwmark.Linux.Routing;
 
 // A runtime always sets CNI_COMMAND (CNI spec); an operator at a shell does not. That single variable
@@ -9,7 +10,7 @@ using Fwmark.Linux.Routing;
 if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CNI_COMMAND")))
 {
     var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
-    var plugin = new FwmarkPlugin(new NftDataplane(), Console.Error, new RtnetlinkRouting());
+    var plugin = new FwmarkPlugin(new NftDataplane(), Console.Error, new RtnetlinkRouting(), new RtnetlinkHostLinks());
     var exit = CniDispatcher.Run(plugin, CniEnvironment.FromProcess(), Console.OpenStandardInput(), stdout, Console.Error);
     stdout.Flush();
     return exit;

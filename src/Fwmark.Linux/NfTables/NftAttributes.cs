@@ -54,6 +54,7 @@ internal static class SetAttr
     public const ushort KeyType = 4;
     public const ushort KeyLen = 5;
     public const ushort Id = 10;
+    public const ushort UserData = 13;
 }
 
 internal static class SetElemListAttr

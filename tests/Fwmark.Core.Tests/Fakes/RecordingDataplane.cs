@@ -1,4 +1,5 @@
 using System.Net;
+using Fwmark.Core.Paths;
 
 namespace Fwmark.Core.Tests.Fakes;
 
@@ -7,21 +8,34 @@ internal sealed class RecordingDataplane : IDataplane
 {
     public List<object> Calls { get; } = [];
 
+    /// <summary>The path of every InstallTarget/VerifyTarget call, in order.</summary>
+    public List<AttachmentPath> Paths { get; } = [];
+
+    /// <summary>The interface keys of every RemoveKeys call (null = scan), in order.</summary>
+    public List<IReadOnlyList<string>?> RemovedInterfaces { get; } = [];
+
     public IReadOnlyList<string> VerifyProblems { get; set; } = [];
 
     public int CollectResult { get; set; }
 
     public Exception? ProbeFailure { get; set; }
 
-    public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
-        Calls.Add(new Installed(owner, [.. addresses], mark));
-
-    public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
-        Calls.Add(new Removed(owner, addresses is null ? null : [.. addresses]));
-
-    public IReadOnlyList<string> Verify(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
+    public void InstallTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark)
     {
-        Calls.Add(new Verified(owner, [.. addresses], mark));
+        Paths.Add(target.Path);
+        Calls.Add(new Installed(owner, [.. target.Addresses], mark));
+    }
+
+    public void RemoveKeys(AttachmentOwner owner, AttachmentKeys? keys)
+    {
+        RemovedInterfaces.Add(keys?.Interfaces);
+        Calls.Add(new Removed(owner, keys is null ? null : [.. keys.Addresses]));
+    }
+
+    public IReadOnlyList<string> VerifyTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark)
+    {
+        Paths.Add(target.Path);
+        Calls.Add(new Verified(owner, [.. target.Addresses], mark));
         return VerifyProblems;
     }
 

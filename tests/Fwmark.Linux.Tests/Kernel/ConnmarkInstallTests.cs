@@ -1,3 +1,4 @@
+using Fwmark.Core;
 namespace Fwmark.Linux.Tests.Kernel;
 
 /// <summary>The dataplane's connmark variant: a mark chain that also saves, and a restore base chain.</summary>

@@ -1,4 +1,5 @@
 using Fwmark.Cni;
+using Fwmark.Core;
 
 namespace Fwmark.Linux.Tests.Kernel;
 

@@ -15,11 +15,12 @@ public static class FwmarkRuleset
     /// <summary><c>nft -s list ruleset</c>: the whole ruleset without counter values (stable across traffic).</summary>
     public static string Stateless(Netns netns) => netns.Run("nft", "-s", "list", "ruleset").Stdout;
 
-    /// <summary><c>nft list table inet fwmark</c>; empty string when the table does not exist.</summary>
+    /// <summary><c>nft list table inet fwmark</c> and <c>bridge fwmark</c>; empty string for a table that does not exist.</summary>
     public static string TableText(Netns netns)
     {
-        var result = netns.Exec("nft", "list", "table", "inet", Table);
-        return result.Succeeded ? result.Stdout : "";
+        var inet = netns.Exec("nft", "list", "table", "inet", Table);
+        var bridge = netns.Exec("nft", "list", "table", "bridge", Table);
+        return (inet.Succeeded ? inet.Stdout : "") + (bridge.Succeeded ? bridge.Stdout : "");
     }
 
     /// <summary><c>nft -j list ruleset</c> as the array under "nftables".</summary>
@@ -39,7 +40,8 @@ public static class FwmarkRuleset
         foreach (var item in json)
         {
             var set = item?["set"];
-            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != Table)
+            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != Table
+                || set["type"]?.GetValue<string>() == "ifname")
             {
                 continue;
             }
@@ -86,6 +88,32 @@ public static class FwmarkRuleset
         return verdicts;
     }
 
+    /// <summary>
+    /// Every element of the ifname sets of both fwmark tables: bridge ports (<c>bridge fwmark</c>, ports-&lt;mark chain&gt;)
+    /// and routed input interfaces (<c>inet fwmark</c>, ifaces-&lt;mark chain&gt;).
+    /// </summary>
+    public static IReadOnlyList<InterfaceElement> InterfaceElements(Netns netns)
+    {
+        var elements = new List<InterfaceElement>();
+        foreach (var set in Json(netns).Select(item => item?["set"]).OfType<JsonObject>())
+        {
+            if (set["table"]?.GetValue<string>() != Table || set["type"]?.GetValue<string>() != "ifname")
+            {
+                continue;
+            }
+
+            foreach (var element in set["elem"]?.AsArray() ?? [])
+            {
+                var (value, comment) = element is JsonObject o && o["elem"] is JsonObject e
+                    ? (e["val"]!.GetValue<string>(), e["comment"]?.GetValue<string>())
+                    : (element!.GetValue<string>(), null);
+                elements.Add(new InterfaceElement(set["family"]!.GetValue<string>(), set["name"]!.GetValue<string>(), value, comment));
+            }
+        }
+
+        return elements;
+    }
+
     /// <summary>The elements for <paramref name="address"/> (normally zero or one).</summary>
     public static IReadOnlyList<MapElement> ElementsFor(Netns netns, IPAddress address) =>
         [.. Elements(netns).Where(e => e.Address.Equals(address))];
@@ -97,3 +125,6 @@ public static class FwmarkRuleset
 /// "none" when no rule looks the set up).
 /// </summary>
 public sealed record MapElement(string Map, IPAddress Address, string? Comment, string Verdict, string? Target);
+
+/// <summary>One element of an ifname set: the table's family ("bridge" or "inet"), the set, the interface name and its owner comment.</summary>
+public sealed record InterfaceElement(string Family, string Set, string Name, string? Comment);
