@@ -55,8 +55,8 @@ ip -n "$node" link set fwfveth master fwfbr up
 ip -n "$pod" addr add 10.77.0.2/24 dev eth0
 ip -n "$pod" link set eth0 up
 ip -n "$pod" route add default via 10.77.0.1
-# Two uplinks into the sink: main (s0) and the mark's table (s1). The sink drops everything at ingress,
-# after the interface counted it, so nothing answers and no ICMP comes back.
+# Two uplinks into the sink: main (s0) and the mark's table (s1). The sink counts and drops the test
+# datagrams at ingress (ARP and ND pass), so nothing answers and no ICMP comes back.
 ip -n "$node" link add up0 type veth peer name s0 netns "$sink"
 ip -n "$node" link add up1 type veth peer name s1 netns "$sink"
 ip -n "$node" addr add 10.0.1.2/24 dev up0
@@ -72,8 +72,8 @@ ip -n "$node" rule add pref 100 fwmark 0x10/0x10 lookup 100
 ip -n "$node" route add default via 10.0.2.1 table 100
 ip netns exec "$sink" nft -f - <<'NFT'
 table netdev sink {
-  chain s0 { type filter hook ingress device "s0" priority 0; policy drop; }
-  chain s1 { type filter hook ingress device "s1" priority 0; policy drop; }
+  chain s0 { type filter hook ingress device "s0" priority 0; policy accept; udp dport 9 counter drop; }
+  chain s1 { type filter hook ingress device "s1" priority 0; policy accept; udp dport 9 counter drop; }
 }
 NFT
 
@@ -92,7 +92,9 @@ populate() {
   }' > "$work/populate.nft"
   N nft -f "$work/populate.nft"
 }
-rx() { ip netns exec "$sink" cat /sys/class/net/s0/statistics/rx_packets /sys/class/net/s1/statistics/rx_packets | paste -sd' '; }
+rx() {
+  for c in s0 s1; do ip netns exec "$sink" nft list chain netdev sink "$c" | sed -nE 's/.*counter packets ([0-9]+).*/\1/p'; done | paste -sd' '
+}
 state() {
   case $1 in
     none) N nft delete table inet fwmark 2>/dev/null || true; N nft delete table bridge fwmark 2>/dev/null || true ;;
