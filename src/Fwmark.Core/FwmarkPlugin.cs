@@ -39,25 +39,26 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
                 "the main plugin assigned no address to this interface, so nothing could be marked; refusing to start the pod unsteered");
         }
 
+        // Which key marks the attachment, decided before anything on the node changes (an inconsistent result fails here).
+        var path = PathOf(request, prevResult);
         if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
         {
             // Rules and the fail-closed route first: a marked packet must never exist without them.
             // Warnings (VPN device missing or down) do not fail ADD: the table is fail-closed meanwhile.
-            foreach (var warning in routing.Ensure(selection.Mark, route))
+            foreach (var warning in Kernel(() => routing.Ensure(selection.Mark, route)))
             {
                 Log(request, $"warning: {warning}");
             }
         }
 
-        var path = PathOf(request, prevResult);
-        dataplane.InstallTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark);
+        Kernel(() => dataplane.InstallTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark));
         Log(request, $"marked {Marked(path, addresses)} with {Describe(selection)} (path: {path.Describe()}: {path.Reason})");
     }
 
     public void Del(CniRequest request)
     {
         var keys = DelKeys(request);
-        dataplane.RemoveKeys(OwnerOf(request), keys);
+        Kernel(() => dataplane.RemoveKeys(OwnerOf(request), keys));
         Log(request, keys is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", keys.Addresses.Select(a => a.ToString()).Concat(keys.Interfaces))}");
     }
 
@@ -79,10 +80,10 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
         }
 
         var path = PathOf(request, prevResult);
-        var problems = dataplane.VerifyTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark).ToList();
+        var problems = Kernel(() => dataplane.VerifyTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark)).ToList();
         if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
         {
-            problems.AddRange(routing.Verify(selection.Mark, route));
+            problems.AddRange(Kernel(() => routing.Verify(selection.Mark, route)));
         }
 
         if (problems.Count > 0)
@@ -103,7 +104,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             .Select(a => new AttachmentOwner(request.NetworkName, a.ContainerId, a.IfName))
             .Distinct()
             .ToList();
-        var removed = dataplane.Collect(request.NetworkName, valid);
+        var removed = Kernel(() => dataplane.Collect(request.NetworkName, valid));
         log.WriteLine($"fwmark: GC {request.NetworkName}: removed {removed} stale element(s), kept those of {valid.Count} valid attachment(s)");
     }
 
@@ -111,7 +112,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     {
         try
         {
-            dataplane.Probe();
+            Kernel(dataplane.Probe);
         }
         catch (CniException e) when (e.Code is CniErrorCodes.PluginNotAvailable or CniErrorCodes.PluginNotAvailableDegraded)
         {
@@ -127,6 +128,39 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
 
         log.WriteLine($"fwmark: STATUS {request.NetworkName}: dataplane available");
     }
+
+    /// <summary>
+    /// The CNI code of each kind of backend failure. Busy is the one a runtime should retry (11); the
+    /// others are I/O failures (5), the code every kernel failure had before backends stopped choosing
+    /// CNI codes. STATUS turns any of them into 50 (<see cref="Status"/>).
+    /// </summary>
+    public static int CodeOf(DataplaneFailure kind) => kind switch
+    {
+        DataplaneFailure.Busy => CniErrorCodes.TryAgainLater,
+        DataplaneFailure.Unavailable or DataplaneFailure.Conflict or DataplaneFailure.Failed => CniErrorCodes.IoFailure,
+        _ => CniErrorCodes.Internal,
+    };
+
+    /// <summary>A backend failure as the CNI error the runtime sees: its text unchanged, the code by kind.</summary>
+    public static CniException ToCni(DataplaneException e) => new(CodeOf(e.Kind), e.Message, e.Details);
+
+    private static T Kernel<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (DataplaneException e)
+        {
+            throw ToCni(e);
+        }
+    }
+
+    private static void Kernel(Action call) => Kernel(() =>
+    {
+        call();
+        return 0;
+    });
 
     private static CniResult RequirePrevResult(CniRequest request) =>
         request.PrevResult ?? throw new CniException(CniErrorCodes.InvalidNetworkConfig,
@@ -154,7 +188,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     private AttachmentPath PathOf(CniRequest request, CniResult prevResult) =>
         links is null
             ? AttachmentPath.ByAddress("no interface reader configured")
-            : PathResolver.Resolve(prevResult, request.IfName, request.Netns, links);
+            : Kernel(() => PathResolver.Resolve(prevResult, request.IfName, request.Netns, links));
 
     private static string Marked(AttachmentPath path, IReadOnlyList<IPAddress> addresses) =>
         path.IsInterfaceKeyed() ? $"everything from {path.HostInterface} ({string.Join(", ", addresses)})" : string.Join(", ", addresses);

@@ -6,6 +6,7 @@ namespace Fwmark.Core;
 /// <summary>
 /// The packet-marking backend (nftables in production, a fake in tests). Each mutating call is one
 /// atomic kernel transaction and is serialised against concurrent invocations by the implementation.
+/// Failures are thrown as <see cref="DataplaneException"/>; <see cref="FwmarkPlugin"/> picks the CNI code.
 /// </summary>
 public interface IDataplane
 {

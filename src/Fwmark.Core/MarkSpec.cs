@@ -8,11 +8,9 @@ public sealed record MarkSpec(string Name, uint Value, uint Mask)
 {
     /// <summary>
     /// The config's top-level <c>connmark</c>: this mark's flows are saved to conntrack and restored on
-    /// replies. Part of <see cref="ChainName"/> because that chain then holds one more rule, and one
-    /// (value, mask) may be used by networks with and without connmark at the same time. Default false.
+    /// replies. The dataplane gives such a mark a chain of its own, because that chain then holds one
+    /// more rule, and one (value, mask) may be used by networks with and without connmark at the same
+    /// time. Default false.
     /// </summary>
     public bool Connmark { get; init; }
-
-    /// <summary>The nftables chain that applies this (value, mask); shared by every network using it.</summary>
-    public string ChainName => $"mark-{Value:x8}-{Mask:x8}{(Connmark ? "-connmark" : "")}";
 }

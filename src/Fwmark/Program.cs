@@ -1,7 +1,7 @@
 using Fwmark;
 using Fwmark.Cni;
 using Fwmark.Core;
-using Fwmark.Linux;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Links;
 using Fwmark.Linux.Routing;
 

@@ -141,6 +141,31 @@ public class FwmarkPluginTests
         Assert.Same(failure, e);
     }
 
+    [Theory]
+    [InlineData(DataplaneFailure.Busy, CniErrorCodes.TryAgainLater)]
+    [InlineData(DataplaneFailure.Conflict, CniErrorCodes.IoFailure)]
+    [InlineData(DataplaneFailure.Failed, CniErrorCodes.IoFailure)]
+    [InlineData(DataplaneFailure.Unavailable, CniErrorCodes.IoFailure)]
+    public void Add_turns_a_dataplane_failure_into_the_cni_code_of_its_kind(DataplaneFailure kind, int code)
+    {
+        var failure = new DataplaneException(kind, "failed to install mark vpn: EPERM", "EPERM (1)");
+        var plugin = new FwmarkPlugin(new ThrowingDataplane(failure), _log, new RecordingRouting([]));
+
+        var e = Assert.Throws<CniException>(() => plugin.Add(Requests.Make(CniCommand.Add, runtimeConfig: VpnAnnotation, prevResult: PrevResult("10.97.0.3"))));
+
+        Assert.Equal((code, "failed to install mark vpn: EPERM", "EPERM (1)"), (e.Code, e.Message, e.Details));
+    }
+
+    [Fact]
+    public void Del_check_and_gc_turn_dataplane_failures_into_cni_errors()
+    {
+        var plugin = new FwmarkPlugin(new ThrowingDataplane(new DataplaneException(DataplaneFailure.Busy, "failed to lock")), _log, new RecordingRouting([]));
+
+        Assert.Equal(CniErrorCodes.TryAgainLater, Assert.Throws<CniException>(() => plugin.Del(Requests.Make(CniCommand.Del))).Code);
+        Assert.Equal(CniErrorCodes.TryAgainLater, Assert.Throws<CniException>(() => plugin.Check(Requests.Make(CniCommand.Check, runtimeConfig: VpnAnnotation, prevResult: PrevResult("10.97.0.3")))).Code);
+        Assert.Equal(CniErrorCodes.TryAgainLater, Assert.Throws<CniException>(() => plugin.Gc(Requests.Make(CniCommand.Gc))).Code);
+    }
+
     [Fact]
     public void Del_with_prevResult_removes_the_owner_by_its_addresses()
     {
@@ -308,6 +333,18 @@ public class FwmarkPluginTests
         Assert.Equal(CniErrorCodes.PluginNotAvailable, e.Code);
         Assert.Equal("failed to probe dataplane: failed to read nftables generation: Operation not permitted", e.Message);
         Assert.StartsWith("EPERM (1)\n", e.Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Status_turns_a_dataplane_failure_into_plugin_not_available()
+    {
+        _dataplane.ProbeFailure = new DataplaneException(DataplaneFailure.Unavailable, "failed to program nftables: socket: Protocol not supported", "EPROTONOSUPPORT (93) from socket()");
+
+        var e = Assert.Throws<CniException>(() => Plugin().Status(Requests.Make(CniCommand.Status)));
+
+        Assert.Equal(CniErrorCodes.PluginNotAvailable, e.Code);
+        Assert.Equal("failed to probe dataplane: failed to program nftables: socket: Protocol not supported", e.Message);
+        Assert.StartsWith("EPROTONOSUPPORT (93) from socket()\n", e.Details, StringComparison.Ordinal);
     }
 
     private static readonly IEqualityComparer<Removed> RemovedEquals = EqualityComparer<Removed>.Create(

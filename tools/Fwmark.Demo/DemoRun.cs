@@ -62,7 +62,7 @@ internal sealed class DemoRun(DemoOptions options, TextWriter output)
         Say($"policy routing the plugin made (ip rule; ip route show table 100, in {bed.Node}):");
         output.Write(bed.Node.Run("ip", "rule").Stdout);
         output.Write(bed.Node.Run("ip", "route", "show", "table", "100").Stdout);
-        Say($"nft list table inet fwmark (in {bed.Node}):");
+        Say($"nft list table inet fwmark; nft list table bridge fwmark (in {bed.Node}):");
         output.Write(FwmarkRuleset.TableText(bed.Node));
 
         foreach (var (pod, _, _) in pods)
@@ -75,7 +75,7 @@ internal sealed class DemoRun(DemoOptions options, TextWriter output)
             }
         }
 
-        var left = FwmarkRuleset.Elements(bed.Node).Count;
+        var left = FwmarkRuleset.Elements(bed.Node).Count + FwmarkRuleset.InterfaceElements(bed.Node).Count;
         Say($"after DEL of both pods: {left} element(s) left in the pod sets");
         ok &= left == 0;
         Say(ok ? "result: traffic took the expected paths" : "result: FAILED, see above");

@@ -86,16 +86,25 @@ public sealed class Reconciler(IRouting routing, TextWriter output)
 
             return (after.Count == 0, fixedProblems.Count);
         }
+        catch (DataplaneException e)
+        {
+            return Failed(where, e.Message, e.Details);
+        }
         catch (CniException e)
         {
-            output.WriteLine($"{where}: {e.Message}");
-            if (e.Details is { Length: > 0 } details)
-            {
-                output.WriteLine($"  {details.Replace("\n", "\n  ", StringComparison.Ordinal)}");
-            }
-
-            return (false, 0);
+            return Failed(where, e.Message, e.Details);
         }
+    }
+
+    private (bool Ok, int Repaired) Failed(string where, string message, string? details)
+    {
+        output.WriteLine($"{where}: {message}");
+        if (details is { Length: > 0 })
+        {
+            output.WriteLine($"  {details.Replace("\n", "\n  ", StringComparison.Ordinal)}");
+        }
+
+        return (false, 0);
     }
 
     /// <summary>The fwmark plugin objects of a conflist (or of a single-plugin .conf file).</summary>

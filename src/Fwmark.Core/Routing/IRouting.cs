@@ -13,7 +13,7 @@ public interface IRouting
     /// Makes the rules and routes of <paramref name="mark"/> match <paramref name="route"/>. Idempotent and
     /// cheap when everything is already there. Returns warnings: parts that cannot exist right now but
     /// leave marked traffic fail-closed, e.g. the default route of a VPN device that is missing or down.
-    /// Throws <see cref="Cni.CniException"/> when a rule or the fail-closed route cannot be made.
+    /// Throws <see cref="DataplaneException"/> when a rule or the fail-closed route cannot be made.
     /// </summary>
     IReadOnlyList<string> Ensure(MarkSpec mark, RouteSpec route);
 

@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
+using Fwmark.Core;
 using Fwmark.Core.Paths;
 using Fwmark.Linux.Netlink;
-using Fwmark.Linux.Routing;
+using Fwmark.Linux.Rtnetlink;
+using Fwmark.Linux.Session;
 
 namespace Fwmark.Linux.Links;
 
@@ -42,9 +44,9 @@ public sealed class RtnetlinkHostLinks : IHostLinks
                 : null;
             return new HostLink(link.Name, link.Index, link.Kind, link.PeerIndex, master);
         }
-        catch (Exception e) when (e is not Cni.CniException)
+        catch (Exception e) when (e is not DataplaneException)
         {
-            throw LinuxErrors.ToCni($"read interface {name}{(netns is null ? "" : $" in {netns}")}", e);
+            throw LinuxErrors.Translate($"read interface {name}{(netns is null ? "" : $" in {netns}")}", e);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Fwmark.Linux.Netlink;
 
 namespace Fwmark.Linux.Locking;
 

@@ -43,7 +43,7 @@ public static class NetworkNamespace
         if (Interop.SetNs(target, Interop.CLONE_NEWNET) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"failed to enter network namespace {netnsPath}: {Netlink.Errno.Describe(errno)}");
+            throw new IOException($"failed to enter network namespace {netnsPath}: {Errno.Describe(errno)}");
         }
 
         try
@@ -64,6 +64,6 @@ public static class NetworkNamespace
         var errno = Marshal.GetLastPInvokeError();
         return fd >= 0
             ? new SafeFileDescriptor(fd)
-            : throw new IOException($"failed to open network namespace {path}: {Netlink.Errno.Describe(errno)}");
+            : throw new IOException($"failed to open network namespace {path}: {Errno.Describe(errno)}");
     }
 }

@@ -33,11 +33,11 @@ public sealed class NetlinkException : Exception
     /// <summary>Offset of the rejected attribute inside the request (NLMSGERR_ATTR_OFFS).</summary>
     public uint? BadAttributeOffset { get; }
 
-    public string ErrnoName => Netlink.Errno.Name(Errno);
+    public string ErrnoName => Linux.Errno.Name(Errno);
 
-    public bool IsNotFound => Errno == Netlink.Errno.ENOENT;
+    public bool IsNotFound => Errno == Linux.Errno.ENOENT;
 
-    public bool IsAlreadyExists => Errno == Netlink.Errno.EEXIST;
+    public bool IsAlreadyExists => Errno == Linux.Errno.EEXIST;
 
     /// <summary>"EEXIST (17); kernel: ...; bad attribute at offset 36" for CNI error details.</summary>
     public string Details
@@ -66,7 +66,7 @@ public sealed class NetlinkException : Exception
 
     private static string Format(int errno, string? syscall, string? kernelMessage)
     {
-        var text = Netlink.Errno.Describe(errno);
+        var text = Linux.Errno.Describe(errno);
         if (syscall is not null)
         {
             text = $"{syscall}: {text}";

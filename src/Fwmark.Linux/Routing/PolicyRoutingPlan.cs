@@ -1,5 +1,6 @@
 using Fwmark.Core;
 using Fwmark.Core.Routing;
+using Fwmark.Linux.Rtnetlink;
 
 namespace Fwmark.Linux.Routing;
 

@@ -1,4 +1,5 @@
 using Fwmark.Core.Routing;
+using Fwmark.Linux.Rtnetlink;
 
 namespace Fwmark.Linux.Routing;
 

@@ -1,8 +1,8 @@
-using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Routing;
-using Fwmark.Linux.Locking;
 using Fwmark.Linux.Netlink;
+using Fwmark.Linux.Rtnetlink;
+using Fwmark.Linux.Session;
 
 namespace Fwmark.Linux.Routing;
 
@@ -17,7 +17,7 @@ namespace Fwmark.Linux.Routing;
 /// objects with that protocol: routes the config no longer wants (a dropped gateway, failClosed
 /// turned off) and, after a change of priority or table, this mark's old rules.
 ///
-/// Races: Ensure holds the same flock as the nftables writes (<see cref="NftDataplane.DefaultLockPath"/>).
+/// Races: Ensure holds the same flock as the nftables writes (<see cref="KernelSession.DefaultLockPath"/>).
 /// Each request is idempotent on its own, but Ensure also withdraws this mark's stale rules after a
 /// change of priority or table: two unlocked ADDs of networks that route one mark differently could
 /// each withdraw the other's fresh rules and leave the mark with no rule at all (a leak to main).
@@ -35,19 +35,13 @@ public sealed class RtnetlinkRouting : IRouting
     /// </summary>
     public const byte Protocol = 243;
 
-    private readonly string? _netnsPath;
-    private readonly string _lockPath;
-    private readonly TimeSpan _lockTimeout;
+    private readonly KernelSession _session;
 
     /// <param name="netnsPath">Network namespace to program (tests); null = the current one (production).</param>
-    /// <param name="lockPath">Lock shared with the nftables writes; default <see cref="NftDataplane.DefaultLockPath"/>.</param>
-    /// <param name="lockTimeout">How long to wait for the lock; default <see cref="NftDataplane.DefaultLockTimeout"/>.</param>
-    public RtnetlinkRouting(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null)
-    {
-        _netnsPath = netnsPath;
-        _lockPath = lockPath ?? NftDataplane.DefaultLockPath;
-        _lockTimeout = lockTimeout ?? NftDataplane.DefaultLockTimeout;
-    }
+    /// <param name="lockPath">Lock shared with the nftables writes; default <see cref="KernelSession.DefaultLockPath"/>.</param>
+    /// <param name="lockTimeout">How long to wait for the lock; default <see cref="KernelSession.DefaultLockTimeout"/>.</param>
+    public RtnetlinkRouting(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null) =>
+        _session = new KernelSession(NetlinkConstants.NETLINK_ROUTE, netnsPath, lockPath, lockTimeout);
 
     // The lock is released before the caller's Install takes it again: flock on a second fd would deadlock.
     public IReadOnlyList<string> Ensure(MarkSpec mark, RouteSpec route) =>
@@ -119,8 +113,8 @@ public sealed class RtnetlinkRouting : IRouting
         if (failures.Count > 0)
         {
             var (first, answer) = failures[0];
-            throw new CniException(
-                CniErrorCodes.IoFailure,
+            throw new DataplaneException(
+                DataplaneFailure.Failed,
                 $"failed to {first.Description}: {Cause(answer)}",
                 string.Join('\n', failures.Select(f => $"{f.Change.Description}: {Details(f.Answer)}")));
         }
@@ -176,20 +170,9 @@ public sealed class RtnetlinkRouting : IRouting
 
     private T Run<T>(string what, Func<RtnlClient, T> action, bool locked = false)
     {
-        FileLock? held = null;
-        try
-        {
-            held = locked ? FileLock.Acquire(_lockPath, _lockTimeout) : null;
-            using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_ROUTE, _netnsPath);
-            return action(new RtnlClient(socket, Protocol));
-        }
-        catch (Exception e) when (e is not CniException)
-        {
-            throw LinuxErrors.ToCni(what, e);
-        }
-        finally
-        {
-            held?.Dispose();
-        }
+        RtnlClient Client(NetlinkSocket socket) => new(socket, Protocol);
+        return locked
+            ? _session.Locked(what, socket => action(Client(socket)))
+            : _session.Unlocked(what, socket => action(Client(socket)));
     }
 }

@@ -1,4 +1,6 @@
 using Fwmark.Core;
+using Fwmark.Core.Config;
+using Fwmark.Linux.Dataplane;
 
 namespace Fwmark.Linux.Tests.Encoding;
 
@@ -16,6 +18,14 @@ public class FwmarkRulesetNamesTests
 
         Assert.Equal(["mark-00000010-00000010", "mark-00000888-00000fff-connmark"], chains);
         Assert.Equal(["mark-00000010-00000010", "mark-00000020-00000020"], FwmarkRuleset.MarkChains(["pods4-mark-00000010-00000010"], "mark-00000020-00000020"));
+    }
+
+    [Fact]
+    public void Connmark_true_in_the_config_names_its_own_chain()
+    {
+        var config = PluginConfigParser.Parse(System.Text.Json.Nodes.JsonNode.Parse("""{"type": "fwmark", "marks": {"vpn": {"mark": 16, "mask": 16}}, "connmark": true}""")!.AsObject());
+
+        Assert.Equal("mark-00000010-00000010-connmark", config.Marks["vpn"].ChainName);
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using Fwmark.Core;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Fwmark.Core;
+using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.NfTables;
 
 namespace Fwmark.Linux.Tests.Encoding;

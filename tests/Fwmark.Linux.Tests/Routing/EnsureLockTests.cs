@@ -1,4 +1,3 @@
-using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Routing;
 using Fwmark.Linux.Locking;
@@ -22,10 +21,10 @@ public class EnsureLockTests : IDisposable
         var routing = new RtnetlinkRouting("/var/run/netns/fwmark-lock-test-none", _lockPath, TimeSpan.FromMilliseconds(300));
         using var held = FileLock.Acquire(_lockPath, TimeSpan.FromSeconds(1));
 
-        var e = Assert.Throws<CniException>(() =>
+        var e = Assert.Throws<DataplaneException>(() =>
             routing.Ensure(new MarkSpec("vpn", 0x10, 0x10), new RouteSpec { Table = 100, Device = "wg0" }));
 
-        Assert.Equal(CniErrorCodes.TryAgainLater, e.Code);
+        Assert.Equal(DataplaneFailure.Busy, e.Kind);
         Assert.Equal("while trying to ensure policy routing of mark vpn", e.Details);
     }
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Fwmark.Linux.Netlink;
-using Fwmark.Linux.Routing;
+using Fwmark.Linux.Rtnetlink;
 
 namespace Fwmark.Linux.Tests.Routing;
 

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Sockets;
+using Fwmark.Core;
+using Fwmark.Linux.Dataplane;
+using Fwmark.Linux.Namespaces;
+
+namespace Fwmark.Linux.Tests.Kernel;
+
+/// <summary>
+/// Real packets: a "pod" namespace joined to the node namespace by a veth pair. Sockets are
+/// created inside either namespace (they stay there), so the test process never moves.
+/// The mark chain's counter and a probe table of our own (priority 0, after fwmark's mangle
+/// chain) show which packets were marked, and with what.
+/// </summary>
+public class PacketMarkingTests : KernelTestBase
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
+    private readonly ScratchNetns _pod = new();
+
+    public PacketMarkingTests()
+    {
+        Node.Exec("ip", "link", "add", "vnode", "type", "veth", "peer", "name", "vpod", "netns", _pod.Name);
+        Node.Exec("ip", "addr", "add", "10.88.0.1/24", "dev", "vnode");
+        Node.Exec("ip", "addr", "add", "2001:db8::1/64", "dev", "vnode", "nodad");
+        Node.Exec("ip", "link", "set", "vnode", "up");
+        _pod.Exec("ip", "addr", "add", "10.88.0.5/24", "dev", "vpod");
+        _pod.Exec("ip", "addr", "add", "10.88.0.6/24", "dev", "vpod");
+        _pod.Exec("ip", "addr", "add", "2001:db8::5/64", "dev", "vpod", "nodad");
+        _pod.Exec("ip", "addr", "add", "2001:db8::6/64", "dev", "vpod", "nodad");
+        _pod.Exec("ip", "link", "set", "vpod", "up");
+    }
+
+    [Fact]
+    public void Pod_packets_are_counted_by_their_mark_chain_and_other_sources_are_not()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
+
+        Send(_pod, Ip("10.88.0.6"), Ip("10.88.0.1")); // not in the map
+        Send(_pod, Ip("2001:db8::6"), Ip("2001:db8::1"));
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+        // Packets on one veth are handled in order: once the marked one is counted, the
+        // unlisted ones before it have been through prerouting too.
+        WaitForCounter(1);
+        Send(_pod, Ip("2001:db8::5"), Ip("2001:db8::1"));
+        WaitForCounter(2);
+
+        Thread.Sleep(200);
+        Assert.Equal(2, Counter());
+    }
+
+    [Fact]
+    public void The_mark_sets_only_the_bits_inside_the_mask()
+    {
+        // Before fwmark (raw priority) give every pod packet bit 0x100; after it (priority 0)
+        // count packets whose mark is exactly 0x110, i.e. 0x100 kept and 0x10 added.
+        Node.Nft("add", "table", "inet", "probe");
+        Node.Nft("add", "chain", "inet", "probe", "pre", "{ type filter hook prerouting priority raw; }");
+        Node.Nft("add", "chain", "inet", "probe", "post", "{ type filter hook prerouting priority 0; }");
+        Node.Nft("add", "rule", "inet", "probe", "pre", "ip", "saddr", "10.88.0.0/24", "meta", "mark", "set", "0x100");
+        Node.Nft("add", "rule", "inet", "probe", "post", "meta", "mark", "0x110", "counter");
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+        WaitForCounter(1);
+
+        Assert.Equal(1, NftJson.CounterPackets(Node.RulesetJson(), "post"));
+    }
+
+    [Fact]
+    public void Replies_of_connections_opened_to_the_pod_are_not_marked()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+        using var server = Create(_pod, new IPEndPoint(Ip("10.88.0.5"), 7777));
+        using var client = Create(Node, new IPEndPoint(Ip("10.88.0.1"), 0));
+
+        client.SendTo([1], new IPEndPoint(Ip("10.88.0.5"), 7777));
+        var buffer = new byte[16];
+        EndPoint sender = new IPEndPoint(IPAddress.Any, 0);
+        server.ReceiveFrom(buffer, ref sender);
+        server.SendTo([2], sender); // the reply enters the node from the pod's address
+        Assert.Equal(1, client.Receive(buffer));
+
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1")); // a connection the pod opens itself
+        WaitForCounter(1);
+        Assert.Equal(1, Counter());
+    }
+
+    [Fact]
+    public void Untracked_pod_packets_are_marked_too()
+    {
+        // notrack before conntrack: the packet has no ct, the `ct direction` rule breaks and the
+        // packet falls through to the map (fail closed).
+        Node.Nft("add", "table", "inet", "probe");
+        Node.Nft("add", "chain", "inet", "probe", "raw", "{ type filter hook prerouting priority raw; }");
+        Node.Nft("add", "rule", "inet", "probe", "raw", "ip", "saddr", "10.88.0.5", "notrack");
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+
+        WaitForCounter(1);
+    }
+
+    [Fact]
+    public void Counters_of_a_mark_chain_survive_later_installs()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+        WaitForCounter(1);
+
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
+        Dataplane.Install(new("net2", "container-c", "eth0"), [Ip("10.88.0.7")], Gw2);
+
+        Assert.Equal(1, Counter());
+        Send(_pod, Ip("10.88.0.6"), Ip("10.88.0.1"));
+        WaitForCounter(2);
+    }
+
+    protected override void Cleanup() => _pod.Dispose();
+
+    private long Counter() => NftJson.CounterPackets(Node.RulesetJson(), Vpn.ChainName);
+
+    private void WaitForCounter(long expected)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        long seen;
+        while ((seen = Counter()) < expected && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+
+        Assert.Equal(expected, seen);
+    }
+
+    /// <summary>One UDP datagram from <paramref name="from"/>, sent from inside <paramref name="netns"/>.</summary>
+    private static void Send(ScratchNetns netns, IPAddress from, IPAddress to)
+    {
+        using var socket = Create(netns, new IPEndPoint(from, 0));
+        socket.SendTo([0x66], new IPEndPoint(to, 9));
+    }
+
+    private static Socket Create(ScratchNetns netns, IPEndPoint bind) => NetworkNamespace.Run(netns.Path, () =>
+    {
+        var socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
+        socket.Bind(bind);
+        return socket;
+    });
+}
