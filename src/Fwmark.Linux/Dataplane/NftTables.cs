@@ -7,7 +7,7 @@ namespace Fwmark.Linux.Dataplane;
 /// The two tables fwmark owns, read over one netlink socket: the inet table (address and routed-interface
 /// keys) and the bridge table (bridge-port keys). Writes to both go into one <see cref="NftTransaction"/>.
 /// </summary>
-internal sealed class NftTables(NetlinkSocket socket)
+internal sealed class NftTables(NetlinkConversation socket)
 {
     public NftClient Inet { get; } = new(socket, FwmarkRuleset.Table);
 

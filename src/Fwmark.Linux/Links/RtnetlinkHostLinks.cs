@@ -33,7 +33,7 @@ public sealed class RtnetlinkHostLinks : IHostLinks
     {
         try
         {
-            using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_ROUTE, netns);
+            using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_ROUTE, netns);
             if (Get(socket, name, 0) is not { } link)
             {
                 return null;
@@ -52,7 +52,7 @@ public sealed class RtnetlinkHostLinks : IHostLinks
 
     private sealed record RawLink(string Name, int Index, string? Kind, int? PeerIndex, int? MasterIndex);
 
-    private static RawLink? Get(NetlinkSocket socket, string? name, int index)
+    private static RawLink? Get(NetlinkConversation socket, string? name, int index)
     {
         var writer = new NetlinkWriter(128);
         RtnlCodec.WriteLinkGet(ref writer, name, index, socket.NextSequence());

@@ -7,17 +7,18 @@ namespace Fwmark.Linux.Netlink;
 /// </summary>
 public sealed class NetlinkException : Exception
 {
-    public NetlinkException(int errno, string? syscall = null, string? kernelMessage = null, uint? badAttributeOffset = null)
+    public NetlinkException(int errno, string? syscall = null, string? kernelMessage = null, uint? badAttributeOffset = null, uint? missingAttributeType = null)
         : base(Format(errno, syscall, kernelMessage))
     {
         Errno = errno;
         Syscall = syscall;
         KernelMessage = kernelMessage;
         BadAttributeOffset = badAttributeOffset;
+        MissingAttributeType = missingAttributeType;
     }
 
     public NetlinkException(NetlinkError error)
-        : this(error.Errno, kernelMessage: error.Message, badAttributeOffset: error.BadAttributeOffset)
+        : this(error.Errno, kernelMessage: error.Message, badAttributeOffset: error.BadAttributeOffset, missingAttributeType: error.MissingAttributeType)
     {
     }
 
@@ -32,6 +33,9 @@ public sealed class NetlinkException : Exception
 
     /// <summary>Offset of the rejected attribute inside the request (NLMSGERR_ATTR_OFFS).</summary>
     public uint? BadAttributeOffset { get; }
+
+    /// <summary>Type of a required attribute the request lacked (NLMSGERR_ATTR_MISS_TYPE): the kernel's "attribute missing".</summary>
+    public uint? MissingAttributeType { get; }
 
     public string ErrnoName => Linux.Errno.Name(Errno);
 
@@ -58,6 +62,11 @@ public sealed class NetlinkException : Exception
             if (BadAttributeOffset is { } offset)
             {
                 text += $"; kernel rejected the attribute at byte {offset} of the request";
+            }
+
+            if (MissingAttributeType is { } type)
+            {
+                text += $"; kernel missed required attribute type {type}";
             }
 
             return text;

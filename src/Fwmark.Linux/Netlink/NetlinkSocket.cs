@@ -4,11 +4,13 @@ using Fwmark.Linux.Namespaces;
 namespace Fwmark.Linux.Netlink;
 
 /// <summary>
-/// A netlink socket to the kernel for any protocol (NETLINK_NETFILTER, NETLINK_ROUTE, ...), with
-/// extended ACK and capped ACKs on so error replies are small and carry the kernel's reason.
-/// Synchronous on purpose: a CNI call is one short command. Not thread-safe; one per operation.
+/// The transport: a netlink socket to the kernel for any protocol (NETLINK_NETFILTER, NETLINK_ROUTE,
+/// ...), with extended ACK and capped ACKs on so error replies are small and carry the kernel's reason.
+/// It owns the fd, its options and buffer sizes and moves datagrams; what the messages mean is
+/// <see cref="NetlinkConversation"/>'s. Synchronous on purpose: a CNI call is one short command. Not
+/// thread-safe; one per operation.
 /// </summary>
-public sealed class NetlinkSocket : IDisposable
+public sealed class NetlinkSocket : INetlinkTransport
 {
     /// <summary>Bigger than one dump chunk (the kernel fills up to ~32 KiB per datagram).</summary>
     private const int InitialReceiveBuffer = 64 * 1024;
@@ -20,14 +22,11 @@ public sealed class NetlinkSocket : IDisposable
     private byte[] _receiveBuffer = new byte[InitialReceiveBuffer];
     private int _sendBufferSize;
     private int _receiveBufferSize;
-    private uint _sequence;
 
     private NetlinkSocket(SafeFileDescriptor fd, int protocol)
     {
         _fd = fd;
         Protocol = protocol;
-        // Distinct starting points make a stale reply from an earlier socket easy to spot in traces.
-        _sequence = (uint)Environment.TickCount;
     }
 
     public int Protocol { get; }
@@ -54,9 +53,6 @@ public sealed class NetlinkSocket : IDisposable
             throw;
         }
     }
-
-    /// <summary>A fresh nlmsg_seq; replies carry it back.</summary>
-    public uint NextSequence() => ++_sequence;
 
     public void Dispose() => _fd.Dispose();
 
@@ -157,165 +153,6 @@ public sealed class NetlinkSocket : IDisposable
         return true;
     }
 
-    /// <summary>
-    /// Sends a request that has NLM_F_ACK set and waits for its ACK. Reply messages carrying the
-    /// request's sequence number (e.g. the object a GET asked for) go to <paramref name="onReply"/>.
-    /// A kernel error is thrown as <see cref="NetlinkException"/>.
-    /// </summary>
-    public void Request(ReadOnlySpan<byte> request, NetlinkMessageHandler? onReply = null)
-    {
-        var (sequence, flags) = HeaderOf(request);
-        if ((flags & NetlinkConstants.NLM_F_ACK) == 0)
-        {
-            throw new ArgumentException("a request must set NLM_F_ACK or its end cannot be detected", nameof(request));
-        }
-
-        Send(request);
-        while (true)
-        {
-            ReceiveOrThrow(out var datagram);
-            var reader = new NetlinkMessageReader(datagram);
-            while (reader.TryRead(out var message))
-            {
-                if (message.Sequence != sequence)
-                {
-                    continue; // a late answer to something earlier on this socket
-                }
-
-                if (message.IsError)
-                {
-                    var error = message.ReadError();
-                    if (!error.IsAck)
-                    {
-                        throw new NetlinkException(error);
-                    }
-
-                    return;
-                }
-
-                onReply?.Invoke(message);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Sends a dump request (NLM_F_DUMP) and hands every reply message to
-    /// <paramref name="onMessage"/> until NLMSG_DONE. Returns false when the kernel flagged the
-    /// dump as interrupted by a concurrent change (NLM_F_DUMP_INTR): the caller should discard
-    /// what it collected and dump again.
-    /// </summary>
-    public bool Dump(ReadOnlySpan<byte> request, NetlinkMessageHandler onMessage)
-    {
-        var (sequence, _) = HeaderOf(request);
-        Send(request);
-        var consistent = true;
-        while (true)
-        {
-            ReceiveOrThrow(out var datagram);
-            var reader = new NetlinkMessageReader(datagram);
-            while (reader.TryRead(out var message))
-            {
-                if (message.Sequence != sequence)
-                {
-                    continue;
-                }
-
-                if ((message.Flags & NetlinkConstants.NLM_F_DUMP_INTR) != 0)
-                {
-                    consistent = false;
-                }
-
-                if (message.IsDone || message.IsError)
-                {
-                    var status = message.ReadError();
-                    if (!status.IsAck)
-                    {
-                        throw new NetlinkException(status);
-                    }
-
-                    if (message.IsDone)
-                    {
-                        return consistent;
-                    }
-
-                    continue;
-                }
-
-                onMessage(message);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Sends a batch and collects the answer (ACK or error) for each of
-    /// <paramref name="sequences"/>. The kernel processes a batch inside sendmsg, so every answer
-    /// is already queued when it returns; after the first error the remaining ones are read
-    /// without blocking because a failed batch may leave some messages unanswered.
-    /// </summary>
-    public Dictionary<uint, NetlinkError> SendBatch(ReadOnlySpan<byte> batch, IReadOnlyCollection<uint> sequences)
-    {
-        // A capped ACK with TLVs takes well under 1 KiB of receive-queue truesize.
-        EnsureReceiveBuffer(64 * 1024 + sequences.Count * 1024);
-        var wanted = new HashSet<uint>(sequences);
-        var answers = new Dictionary<uint, NetlinkError>();
-        Send(batch);
-        var failed = false;
-        while (answers.Count < wanted.Count)
-        {
-            if (!failed)
-            {
-                ReceiveOrThrow(out var datagram);
-                failed = Collect(datagram, wanted, answers);
-            }
-            else if (TryReceive(wait: false, out var datagram))
-            {
-                Collect(datagram, wanted, answers);
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        return answers;
-    }
-
-    private static bool Collect(ReadOnlySpan<byte> datagram, HashSet<uint> wanted, Dictionary<uint, NetlinkError> answers)
-    {
-        var failed = false;
-        var reader = new NetlinkMessageReader(datagram);
-        while (reader.TryRead(out var message))
-        {
-            if (!message.IsError)
-            {
-                continue;
-            }
-
-            var answer = message.ReadError();
-            if (wanted.Contains(answer.Sequence))
-            {
-                answers[answer.Sequence] = answer;
-            }
-            else if (!answer.IsAck)
-            {
-                // An error for a message we did not ask about (e.g. the batch header itself).
-                answers[answer.Sequence] = answer;
-            }
-
-            failed |= !answer.IsAck;
-        }
-
-        return failed;
-    }
-
-    private void ReceiveOrThrow(out ReadOnlySpan<byte> datagram)
-    {
-        if (!TryReceive(wait: true, out datagram))
-        {
-            throw new NetlinkException(Errno.ETIMEDOUT, "recvmsg");
-        }
-    }
-
     /// <summary>Returns the datagram length (the full one with MSG_TRUNC), or -1 when nothing is queued.</summary>
     private unsafe int ReceiveInto(int flags, out bool truncated)
     {
@@ -348,16 +185,6 @@ public sealed class NetlinkSocket : IDisposable
 
             return (int)received;
         }
-    }
-
-    private static (uint Sequence, ushort Flags) HeaderOf(ReadOnlySpan<byte> request)
-    {
-        if (request.Length < NetlinkConstants.MessageHeaderSize)
-        {
-            throw new ArgumentException("request is shorter than a netlink header", nameof(request));
-        }
-
-        return (MemoryMarshal.Read<uint>(request[8..]), MemoryMarshal.Read<ushort>(request[6..]));
     }
 
     private static SafeFileDescriptor CreateSocket(int protocol)

@@ -7,7 +7,7 @@ namespace Fwmark.Linux.NfTables;
 /// Read-side nf_tables requests on one socket: generation, single-element lookups and the
 /// (table-filtered) dumps the dataplane needs. Missing tables/sets read as "nothing there".
 /// </summary>
-internal sealed class NftClient(NetlinkSocket socket, NftTable table)
+internal sealed class NftClient(NetlinkConversation socket, NftTable table)
 {
     public NftTable Table { get; } = table;
 
@@ -139,7 +139,7 @@ internal sealed class NftClient(NetlinkSocket socket, NftTable table)
     {
         try
         {
-            return NetlinkDump.Consistently(socket, build, read, "the ruleset");
+            return socket.DumpConsistently(build, read, "the ruleset");
         }
         catch (NetlinkException e)
         {

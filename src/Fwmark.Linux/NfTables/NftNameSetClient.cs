@@ -6,7 +6,7 @@ namespace Fwmark.Linux.NfTables;
 /// Reads of ifname sets and of any table on a shared socket (the bridge table next to the inet one):
 /// single-element lookups (a hash lookup, independent of the pod count) and dumps.
 /// </summary>
-internal sealed class NftNameSetClient(NetlinkSocket socket, NftTable table)
+internal sealed class NftNameSetClient(NetlinkConversation socket, NftTable table)
 {
     private const ushort Ack = NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_ACK;
 
@@ -41,8 +41,7 @@ internal sealed class NftNameSetClient(NetlinkSocket socket, NftTable table)
     {
         try
         {
-            return NetlinkDump.Consistently(
-                socket,
+            return socket.DumpConsistently(
                 (ref NetlinkWriter writer, uint sequence) =>
                 {
                     var message = NftMessage.Begin(ref writer, NftMessageType.GetSetElem, DumpFlags, sequence, Table.Family);

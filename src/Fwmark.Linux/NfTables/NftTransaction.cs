@@ -57,7 +57,7 @@ internal sealed class NftTransaction(NftTable table)
     /// Sends the batch and checks every answer. Throws <see cref="NftException"/> naming the first
     /// operation the kernel rejected; the kernel then has applied nothing.
     /// </summary>
-    public void Commit(NetlinkSocket socket)
+    public void Commit(NetlinkConversation socket)
     {
         if (IsEmpty)
         {

@@ -170,7 +170,7 @@ public sealed class RtnetlinkRouting : IRouting
 
     private T Run<T>(string what, Func<RtnlClient, T> action, bool locked = false)
     {
-        RtnlClient Client(NetlinkSocket socket) => new(socket, Protocol);
+        RtnlClient Client(NetlinkConversation socket) => new(socket, Protocol);
         return locked
             ? _session.Locked(what, socket => action(Client(socket)))
             : _session.Unlocked(what, socket => action(Client(socket)));

@@ -9,16 +9,16 @@ namespace Fwmark.Linux.Rtnetlink;
 /// </summary>
 internal sealed class RtnlClient
 {
-    private readonly NetlinkSocket _socket;
+    private readonly NetlinkConversation _socket;
     private readonly byte _protocol;
 
-    public RtnlClient(NetlinkSocket socket, byte protocol)
+    public RtnlClient(NetlinkConversation socket, byte protocol)
     {
         _socket = socket;
         _protocol = protocol;
         try
         {
-            _socket.SetOption(Interop.SOL_NETLINK, NetlinkConstants.NETLINK_GET_STRICT_CHK, 1);
+            _socket.Transport.SetOption(Interop.SOL_NETLINK, NetlinkConstants.NETLINK_GET_STRICT_CHK, 1);
         }
         catch (NetlinkException)
         {
@@ -115,5 +115,5 @@ internal sealed class RtnlClient
     }
 
     private List<T> DumpConsistently<T>(NetlinkRequestBuilder build, NetlinkReplyReader<T> read) =>
-        NetlinkDump.Consistently(_socket, build, read, "the routing configuration");
+        _socket.DumpConsistently(build, read, "the routing configuration");
 }

@@ -34,18 +34,18 @@ public sealed class KernelSession(int protocol, string? netnsPath = null, string
     /// Runs <paramref name="work"/> under the node lock. A flock is per open file, so a caller must not
     /// nest two locked runs: the second would wait for the first until it times out.
     /// </summary>
-    public T Locked<T>(string what, Func<NetlinkSocket, T> work) => Run(what, locked: true, work);
+    public T Locked<T>(string what, Func<NetlinkConversation, T> work) => Run(what, locked: true, work);
 
     /// <summary>Runs read-only <paramref name="work"/> without the lock.</summary>
-    public T Unlocked<T>(string what, Func<NetlinkSocket, T> work) => Run(what, locked: false, work);
+    public T Unlocked<T>(string what, Func<NetlinkConversation, T> work) => Run(what, locked: false, work);
 
-    private T Run<T>(string what, bool locked, Func<NetlinkSocket, T> work)
+    private T Run<T>(string what, bool locked, Func<NetlinkConversation, T> work)
     {
         FileLock? held = null;
         try
         {
             held = locked ? FileLock.Acquire(LockPath, LockTimeout) : null;
-            using var socket = NetlinkSocket.Open(Protocol, NetnsPath);
+            using var socket = NetlinkConversation.Open(Protocol, NetnsPath);
             return work(socket);
         }
         catch (Exception e) when (e is not DataplaneException)

@@ -201,7 +201,7 @@ public class InstallTests : KernelTestBase
             transaction.Add(new AddElementOp(new NftElement(set.Name, Ip($"10.91.{i / 250}.{(i % 250) + 1}"), owners[i].Tag)));
         }
 
-        using (var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path))
+        using (var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path))
         {
             transaction.Commit(socket);
         }
@@ -308,7 +308,7 @@ public class InstallTests : KernelTestBase
             .Add(new AddRuleOp(FwmarkRuleset.MarkRules(Gw2)[0]))
             .Add(new AddElementOp(new NftElement(FwmarkRuleset.Set4(Vpn.ChainName).Name, Ip("10.88.0.7"), PodB.Tag)))
             .Add(new AddElementOp(new NftElement(FwmarkRuleset.Set4(Vpn.ChainName).Name, Ip("10.88.0.5"), PodB.Tag))); // exists → EEXIST
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         var error = Assert.Throws<NftException>(() => transaction.Commit(socket));
 
         Assert.Equal("failed to add element 10.88.0.5 to set pods4-mark-00000010-00000010: File exists", error.Message);
@@ -342,7 +342,7 @@ public class InstallTests : KernelTestBase
 
     private uint Generation()
     {
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         return new NftClient(socket, FwmarkRuleset.Table).GetGeneration();
     }
 }

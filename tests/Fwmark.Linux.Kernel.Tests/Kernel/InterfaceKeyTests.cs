@@ -137,7 +137,7 @@ public class InterfaceKeyTests : KernelTestBase
 
     private uint Generation()
     {
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         return new NftClient(socket, FwmarkRuleset.Table).GetGeneration();
     }
 }

@@ -35,7 +35,7 @@ public class NetlinkSocketTests : IDisposable
     [Fact]
     public void A_request_without_ack_flag_is_refused_before_sending()
     {
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _first.Path);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, _first.Path);
         var writer = new NetlinkWriter();
         var message = NftMessage.Begin(ref writer, NftMessageType.GetGen, NetlinkConstants.NLM_F_REQUEST, socket.NextSequence(), 0);
         writer.EndMessage(message);
@@ -49,7 +49,7 @@ public class NetlinkSocketTests : IDisposable
     {
         // The socket core is protocol-agnostic: an rtnetlink RTM_NEWROUTE for 10.1.2.3/8 (host
         // bits set) in a scratch namespace, which the kernel refuses with an ext-ack message.
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_ROUTE, _first.Path);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_ROUTE, _first.Path);
         var writer = new NetlinkWriter();
         const ushort RtmNewRoute = 24;
         var message = writer.BeginMessage(
@@ -93,7 +93,7 @@ public class NetlinkSocketTests : IDisposable
             File.Delete(script);
         }
 
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, _first.Path);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, _first.Path);
         var writer = new NetlinkWriter();
         var message = NftMessage.Begin(ref writer, NftMessageType.GetSetElem, NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_DUMP, socket.NextSequence(), NfNetlink.FamilyInet);
         writer.WriteString(1, "t");
@@ -129,7 +129,7 @@ public class NetlinkSocketTests : IDisposable
 
     private static bool TableExists(ScratchNetns netns)
     {
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, netns.Path);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, netns.Path);
         return new NftClient(socket, FwmarkRuleset.Table).TableExists();
     }
 }

@@ -96,7 +96,7 @@ public class RemoveAndCollectTests : KernelTestBase
             transaction.Add(new AddElementOp(new NftElement($"pods4-{Vpn.ChainName}", Ip($"10.90.{i / 250}.{(i % 250) + 1}"), owner.Tag)));
         }
 
-        using (var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path))
+        using (var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path))
         {
             transaction.Commit(socket);
         }

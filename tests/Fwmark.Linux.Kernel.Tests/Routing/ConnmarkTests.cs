@@ -190,7 +190,7 @@ public sealed partial class ConnmarkTests
     {
         var transaction = new NftTransaction(table);
         build(transaction);
-        using var socket = NetlinkSocket.Open(NetlinkConstants.NETLINK_NETFILTER, ns.Path);
+        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, ns.Path);
         transaction.Commit(socket);
     }
 
