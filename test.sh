@@ -25,6 +25,20 @@ dotnet publish src/Fwmark/Fwmark.csproj -c Release --nologo -v q -o artifacts/fw
 export FWMARK_BIN="$PWD/artifacts/fwmark/fwmark"
 [ -x "$FWMARK_BIN" ] || { echo "publish produced no $FWMARK_BIN" >&2; exit 1; }
 
+echo "== publish linux-arm64 (cross-compiled Native AOT), checked with file and qemu-user"
+start=$SECONDS
+arm64=$(eng/publish.sh linux-arm64 | tail -1)
+file "$arm64" | grep -q 'ELF 64-bit LSB .*ARM aarch64' || { echo "not an aarch64 executable: $(file "$arm64")" >&2; exit 1; }
+qemu-aarch64-static -L /usr/aarch64-linux-gnu "$arm64" version | grep -q '^fwmark ' || { echo "$arm64 version failed under qemu-aarch64-static" >&2; exit 1; }
+echo "linux-arm64: $(file -b "$arm64" | cut -d, -f1-2) ($((SECONDS - start)) s)"
+
+echo "== images (buildah, FROM scratch): linux/amd64 (run with podman by the tests) and linux/arm64"
+start=$SECONDS
+eng/build-image.sh "$FWMARK_BIN"
+eng/build-image.sh "$arm64"
+export FWMARK_IMAGE="$PWD/artifacts/image/fwmark-amd64.oci.tar"
+echo "images: $((SECONDS - start)) s"
+
 echo "== tests"
 status=0
 for project in tests/*/*.Tests.csproj; do

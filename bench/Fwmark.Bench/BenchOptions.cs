@@ -37,6 +37,9 @@ internal sealed record BenchOptions
     /// </summary>
     public bool BridgePorts { get; init; }
 
+    /// <summary>When set, the plugin config gets <c>"logFile"</c> with this path: measures the cost of the per-invocation log line. Default none.</summary>
+    public string? LogFile { get; init; }
+
     /// <summary>When set, the results are also written here as JSON.</summary>
     public string? Out { get; init; }
 }

@@ -8,6 +8,7 @@ internal static class BenchOptionsParser
     public const string Usage = """
         usage: Fwmark.Bench --plugin PATH --hello PATH [--counts 0,1000,10000] [--iterations 300]
                             [--warmup 5] [--populate-jobs 1] [--cni-netns PATH] [--route-device DEV] [--path address|bridge]
+                            [--log-file PATH]
                             [--out results.json]
         Must run inside a network namespace that is not the host's (see bench/run.sh).
         """;
@@ -63,6 +64,7 @@ internal static class BenchOptionsParser
             CniNetns = Text("cni-netns", path == "bridge" ? "/proc/self/ns/net" : "/var/run/netns/fwmark-bench-pod"),
             BridgePorts = path == "bridge",
             RouteDevice = values.Remove("route-device", out var device) ? device : null,
+            LogFile = values.Remove("log-file", out var logFile) ? logFile : null,
             Out = values.Remove("out", out var outPath) ? outPath : null,
         };
 

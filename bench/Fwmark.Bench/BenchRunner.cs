@@ -24,7 +24,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
     public const string DelOp = "DEL prevResult";
     public const string DelBareOp = "DEL no prevResult";
 
-    private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice, options.BridgePorts);
+    private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice, options.LogFile, options.BridgePorts);
     private int _populated;
     private int _nextMeasured = FakePod.MeasuredIndexBase;
 

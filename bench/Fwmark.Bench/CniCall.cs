@@ -14,7 +14,7 @@ internal enum CniVerb
 /// Builds the environment and stdin a runtime hands a chained fwmark plugin (cniVersion 1.0.0, a pod
 /// annotation selecting the "vpn" mark) and execs the plugin with them.
 /// </summary>
-internal sealed class CniCall(string pluginPath, string cniNetns, string? routeDevice, bool bridgePorts = false)
+internal sealed class CniCall(string pluginPath, string cniNetns, string? routeDevice, string? logFile, bool bridgePorts = false)
 {
     /// <summary>Execs the plugin once. <paramref name="prevResult"/> null means "no prevResult key".</summary>
     public ExecResult Run(CniVerb verb, FakePod pod, JsonNode? prevResult)
@@ -69,6 +69,8 @@ internal sealed class CniCall(string pluginPath, string cniNetns, string? routeD
                 ["io.kubernetes.cri.pod-annotations"] = new JsonObject { ["cni.fwmark.net/name"] = "vpn" },
             },
         };
+        if (logFile is not null)
+            config["logFile"] = logFile;
         if (prevResult is not null)
             config["prevResult"] = prevResult.DeepClone();
         return config.ToJsonString();

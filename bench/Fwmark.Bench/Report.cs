@@ -14,6 +14,8 @@ internal static class Report
         text.AppendLine(options.RouteDevice is { } device
             ? $"config: mark vpn 0x10/0x10 with route (table 2184 via 192.0.2.1 dev {device}): every ADD also ensures the policy routing"
             : "config: mark vpn 0x10/0x10, no route");
+        if (options.LogFile is { } log)
+            text.AppendLine($"logFile: {log} (one JSON line appended per invocation)");
         text.AppendLine();
         text.AppendLine("| op | N | samples | p50 ms | p90 ms | p99 ms | max ms |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
@@ -49,6 +51,7 @@ internal static class Report
         json.WriteNumber("iterations", options.Iterations);
         json.WriteNumber("warmup", options.Warmup);
         json.WriteString("routeDevice", options.RouteDevice);
+        json.WriteString("logFile", options.LogFile);
 
         json.WriteStartArray("results");
         foreach (var s in results.Summaries)

@@ -3,7 +3,7 @@ using System.Collections;
 namespace Fwmark.Cni;
 
 /// <summary>
-/// The CNI_* variables and which of them each verb needs (cni-spec-notes §3).
+/// The CNI_* variables and which of them each verb needs (the CNI spec, "Parameters").
 /// CNI_PATH is deliberately not required: runtimes always set it, but fwmark never execs another
 /// plugin, so refusing a call for lack of it would only turn a harmless omission into a failure.
 /// </summary>

@@ -28,6 +28,10 @@ internal static class CniNames
         return bad == default ? null : "may only contain letters, digits, '_', '.' and '-'";
     }
 
+    /// <summary>
+    /// An interface name: libcni's rule, which is the kernel's (dev_valid_name). The one rule for every
+    /// interface name fwmark reads: CNI_IFNAME and the route's device.
+    /// </summary>
     public static string? IfNameProblem(string value)
     {
         if (value.Length == 0)
@@ -45,7 +49,8 @@ internal static class CniNames
             return "must not be '.' or '..'";
         }
 
-        return value.Any(c => c is '/' or ':' || char.IsWhiteSpace(c))
+        // The kernel's dev_valid_name also refuses NUL, which no environment variable can carry anyway.
+        return value.Any(c => c is '/' or ':' or '\0' || char.IsWhiteSpace(c))
             ? "must not contain '/', ':' or white space"
             : null;
     }

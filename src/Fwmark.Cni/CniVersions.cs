@@ -25,9 +25,6 @@ public static class CniVersions
 
     public static bool IsSupported(string version) => Supported.Contains(version, StringComparer.Ordinal);
 
-    /// <summary>Orders two version strings; throws <see cref="FormatException"/> when either is not MAJOR.MINOR.PATCH.</summary>
-    public static int Compare(string left, string right) => CniVersion.Parse(left).CompareTo(CniVersion.Parse(right));
-
     public static bool AtLeast(string version, CniVersion minimum) => CniVersion.Parse(version) >= minimum;
 
     /// <summary>The lowest config version that allows <paramref name="command"/>; null when every supported one does.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Fwmark.Cni;
 using Fwmark.Core.Config;
+using Fwmark.Core.Logging;
 using Fwmark.Core.Paths;
 using Fwmark.Core.Routing;
 using Fwmark.Core.Selection;
@@ -16,9 +17,12 @@ namespace Fwmark.Core;
 /// and shared by every pod of a mark, so DEL never removes them and a VPN that is down never fails
 /// STATUS (that would make the node NotReady).
 /// One short line per decision goes to <paramref name="log"/> (stderr in production).
+/// Its decisions (selection, addresses, warnings) also go into <paramref name="record"/>, for the log file.
 /// </summary>
-public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IHostLinks? links = null) : ICniPlugin
+public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IHostLinks? links = null, InvocationRecord? record = null) : ICniPlugin
 {
+    private readonly InvocationRecord _record = record ?? new InvocationRecord();
+
     public void Add(CniRequest request)
     {
         var config = PluginConfigParser.Parse(request.Config);
@@ -29,7 +33,9 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             return;
         }
 
+        _record.Selection = selection;
         var addresses = prevResult.AddressesOf(request.IfName);
+        _record.Addresses = addresses;
         if (addresses.Count == 0)
         {
             // Fail closed: whatever address the pod ends up using (SLAAC, DHCP inside the pod) would
@@ -47,6 +53,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             // Warnings (VPN device missing or down) do not fail ADD: the table is fail-closed meanwhile.
             foreach (var warning in Kernel(() => routing.Ensure(selection.Mark, route)))
             {
+                _record.Warnings.Add(warning);
                 Log(request, $"warning: {warning}");
             }
         }
@@ -58,6 +65,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     public void Del(CniRequest request)
     {
         var keys = DelKeys(request);
+        _record.Addresses = keys?.Addresses ?? [];
         Kernel(() => dataplane.RemoveKeys(OwnerOf(request), keys));
         Log(request, keys is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", keys.Addresses.Select(a => a.ToString()).Concat(keys.Interfaces))}");
     }
@@ -72,7 +80,9 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             return;
         }
 
+        _record.Selection = selection;
         var addresses = prevResult.AddressesOf(request.IfName);
+        _record.Addresses = addresses;
         if (addresses.Count == 0)
         {
             Log(request, $"no address on {request.IfName}, nothing to verify");
@@ -212,6 +222,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     // Container IDs are 64 hex chars; the first 12 identify them in logs, as docker/crictl print them.
     private void Log(CniRequest request, string decision)
     {
+        _record.Decision = decision;
         var id = request.ContainerId.Length > 12 ? request.ContainerId[..12] : request.ContainerId;
         log.WriteLine($"fwmark: {CniEnvironment.VerbOf(request.Command)} {request.NetworkName}/{id}/{request.IfName}: {decision}");
     }

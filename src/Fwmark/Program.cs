@@ -1,19 +1,19 @@
+using System.Diagnostics;
 using Fwmark;
+using Fwmark.Cli;
 using Fwmark.Cni;
-using Fwmark.Core;
-using Fwmark.Linux.Dataplane;
-using Fwmark.Linux.Links;
-using Fwmark.Linux.Routing;
+
+var started = Stopwatch.GetTimestamp();
+var services = new NodeServices();
 
 // A runtime always sets CNI_COMMAND (CNI spec); an operator at a shell does not. That single variable
 // decides between the CNI protocol and the operator CLI.
 if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CNI_COMMAND")))
 {
     var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
-    var plugin = new FwmarkPlugin(new NftDataplane(), Console.Error, new RtnetlinkRouting(), new RtnetlinkHostLinks());
-    var exit = CniDispatcher.Run(plugin, CniEnvironment.FromProcess(), Console.OpenStandardInput(), stdout, Console.Error);
+    var exit = CniDispatcher.Run(services.Plugin(Console.Error, started), CniEnvironment.FromProcess(), Console.OpenStandardInput(), stdout, Console.Error);
     stdout.Flush();
     return exit;
 }
 
-return Cli.Run(args, Console.Out, Console.Error);
+return Cli.Run(args, Console.Out, Console.Error, services);

@@ -37,13 +37,13 @@ public class CniVersionTests
     [InlineData("1.1.0", "1.1.0", 0)]
     public void Compares_numerically_not_as_text(string left, string right, int sign)
     {
-        Assert.Equal(sign, Math.Sign(CniVersions.Compare(left, right)));
+        Assert.Equal(sign, Math.Sign(CniVersion.Parse(left).CompareTo(CniVersion.Parse(right))));
     }
 
     [Fact]
     public void Compare_throws_on_malformed_input()
     {
-        Assert.Throws<FormatException>(() => CniVersions.Compare("1.0", "1.0.0"));
+        Assert.Throws<FormatException>(() => CniVersion.Parse("1.0").CompareTo(CniVersion.Parse("1.0.0")));
     }
 
     [Theory]

@@ -76,13 +76,13 @@ public class FwmarkPluginRoutingTests
     [Fact]
     public void Check_reports_routing_problems_after_dataplane_ones()
     {
-        _dataplane.VerifyProblems = ["element 10.97.0.3 missing from map pods4"];
+        _dataplane.VerifyProblems = ["element 10.97.0.3 missing from set pods4"];
         _routing.VerifyProblems = ["IPv4 rule \"pref 1001 fwmark 0x10/0x10 lookup 2184\" missing"];
 
         var e = Assert.Throws<CniException>(() => Plugin().Check(Request(CniCommand.Check, "vpn")));
 
         Assert.Equal(FwmarkErrorCodes.StateMismatch, e.Code);
-        Assert.Equal("element 10.97.0.3 missing from map pods4\nIPv4 rule \"pref 1001 fwmark 0x10/0x10 lookup 2184\" missing", e.Details);
+        Assert.Equal("element 10.97.0.3 missing from set pods4\nIPv4 rule \"pref 1001 fwmark 0x10/0x10 lookup 2184\" missing", e.Details);
     }
 
     [Fact]

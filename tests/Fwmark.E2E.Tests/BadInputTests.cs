@@ -35,11 +35,11 @@ public sealed class BadInputTests(BadInputBed fixture) : IClassFixture<BadInputB
     {
         var (env, stdin) = fixture.ValidAdd();
         var text = Break(@case, env, stdin);
-        var before = FwmarkRuleset.Stateless(fixture.Bed.Node);
+        var before = NftOracle.Stateless(fixture.Bed.Node);
 
         var result = fixture.Bed.Fwmark(fixture.Network.Chain, env, text);
 
-        Assert.Equal(before, FwmarkRuleset.Stateless(fixture.Bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(fixture.Bed.Node));
         Assert.True(result.ExitCode != 0, $"{@case}: exit 0\n{result.Describe()}");
         Assert.True(result.ErrorCode == code, $"{@case}: expected code {code}\n{result.Describe()}");
         var error = result.Json!;
@@ -52,13 +52,13 @@ public sealed class BadInputTests(BadInputBed fixture) : IClassFixture<BadInputB
     public void Valid_base_input_installs_elements()
     {
         var (env, stdin) = fixture.ValidAdd();
-        var before = FwmarkRuleset.Stateless(fixture.Bed.Node);
+        var before = NftOracle.Stateless(fixture.Bed.Node);
 
         var add = fixture.Bed.Fwmark(fixture.Network.Chain, env, stdin.ToJsonString());
         try
         {
             Assert.True(add.Succeeded, add.Describe());
-            Assert.NotEqual(before, FwmarkRuleset.Stateless(fixture.Bed.Node));
+            Assert.NotEqual(before, NftOracle.Stateless(fixture.Bed.Node));
             Assert.Single(PluginBed.InterfaceElementsOf(fixture.Bed.Node, fixture.Target));
         }
         finally
@@ -69,7 +69,7 @@ public sealed class BadInputTests(BadInputBed fixture) : IClassFixture<BadInputB
             Assert.True(del.Succeeded, del.Describe());
         }
 
-        Assert.Equal(before, FwmarkRuleset.Stateless(fixture.Bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(fixture.Bed.Node));
     }
 
     private static string Break(string @case, Dictionary<string, string?> env, JsonObject stdin)

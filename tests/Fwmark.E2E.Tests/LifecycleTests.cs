@@ -62,11 +62,11 @@ public sealed class LifecycleTests
         var network = bed.Network(FwmarkPluginConfig.Vpn());
         var stays = network.AddPod("stays", FwmarkPluginConfig.Annotated("vpn"));
         var stranger = network.NewPod("stranger", FwmarkPluginConfig.Annotated("vpn"));
-        var before = FwmarkRuleset.Stateless(bed.Node);
+        var before = NftOracle.Stateless(bed.Node);
 
         AssertOk(network.Del(stranger, withPrevResult: false));
 
-        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(bed.Node));
         AssertOwned(bed, stays, network.Name);
     }
 
@@ -116,13 +116,13 @@ public sealed class LifecycleTests
 
         var add = network.Chain.Invoke("fwmark", CniChain.Add, reuser.Attachment, renamed);
         Assert.True(add.Succeeded, add.Describe());
-        var port = Assert.Single(FwmarkRuleset.InterfaceElements(bed.Node), e => e.Name == oldVeth);
+        var port = Assert.Single(NftOracle.InterfaceElements(bed.Node), e => e.Name == oldVeth);
         Assert.Contains(reuser.ContainerId, port.Comment);
 
         // The late DEL of the old pod names the same interface: the element is the new pod's and stays.
         AssertOk(network.Chain.RunDel(old.Attachment, old.AddResult));
 
-        port = Assert.Single(FwmarkRuleset.InterfaceElements(bed.Node), e => e.Name == oldVeth);
+        port = Assert.Single(NftOracle.InterfaceElements(bed.Node), e => e.Name == oldVeth);
         Assert.Contains($"{network.Name}/{reuser.ContainerId}/eth0", port.Comment);
         var check = network.Chain.Invoke("fwmark", CniChain.Check, reuser.Attachment, renamed);
         Assert.True(check.Succeeded, check.Describe());

@@ -80,15 +80,15 @@ internal sealed class PluginBed : IDisposable
 
     /// <summary>The node's fwmark table, rules and VPN table: printed with every path assertion failure.</summary>
     public string Diagnostics() =>
-        $"--- nft list table inet fwmark:\n{FwmarkRuleset.TableText(Node)}"
+        $"--- nft list table inet fwmark:\n{NftOracle.TableText(Node)}"
         + $"--- ip rule:\n{Node.Exec("ip", "rule").Stdout}--- ip -6 rule:\n{Node.Exec("ip", "-6", "rule").Stdout}";
 
-    public static IReadOnlyList<MapElement> ElementsOf(Netns node, Pod pod) =>
-        [.. pod.Addresses.SelectMany(a => FwmarkRuleset.ElementsFor(node, a))];
+    public static IReadOnlyList<PodSetElement> ElementsOf(Netns node, Pod pod) =>
+        [.. pod.Addresses.SelectMany(a => NftOracle.ElementsFor(node, a))];
 
     /// <summary>The ifname-set elements owned by <paramref name="pod"/> (its host veth as a bridge port or input interface).</summary>
     public static IReadOnlyList<InterfaceElement> InterfaceElementsOf(Netns node, Pod pod) =>
-        [.. FwmarkRuleset.InterfaceElements(node).Where(e => e.Comment?.Contains(pod.ContainerId[..20], StringComparison.Ordinal) == true)];
+        [.. NftOracle.InterfaceElements(node).Where(e => e.Comment?.Contains(pod.ContainerId[..20], StringComparison.Ordinal) == true)];
 
     /// <summary>The pod's host veth: the bridge plugin lists the bridge, then the host veth, then the pod's interface.</summary>
     public static string HostVeth(Pod pod) =>

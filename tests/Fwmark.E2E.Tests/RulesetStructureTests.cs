@@ -15,7 +15,7 @@ public sealed partial class RulesetStructureTests
         var network = bed.Network(FwmarkPluginConfig.Vpn());
         var pod = network.AddPod("layout", FwmarkPluginConfig.Annotated("vpn"));
 
-        var text = FwmarkRuleset.TableText(bed.Node);
+        var text = NftOracle.TableText(bed.Node);
         Assert.Matches(@"set pods4-mark-00000010-00000010 \{\s+type ipv4_addr\n", text);
         Assert.Matches(@"set pods6-mark-00000010-00000010 \{\s+type ipv6_addr\n", text);
         Assert.DoesNotContain("map ", text, StringComparison.Ordinal); // no verdict maps: nothing for a commit to re-validate
@@ -31,7 +31,7 @@ public sealed partial class RulesetStructureTests
         Assert.Matches(@"table bridge fwmark \{\s+set ports-mark-00000010-00000010 \{\s+type ifname\n", text);
         Assert.Matches(@"chain prerouting \{\s+type filter hook prerouting priority filter; policy accept;\s+iifname @ports-mark-00000010-00000010 goto mark-00000010-00000010", text);
 
-        var json = FwmarkRuleset.Json(bed.Node);
+        var json = NftOracle.Json(bed.Node);
         var prerouting = Chain(json, "prerouting");
         Assert.Equal("filter", prerouting["type"]?.GetValue<string>());
         Assert.Equal("prerouting", prerouting["hook"]?.GetValue<string>());
@@ -85,7 +85,7 @@ public sealed partial class RulesetStructureTests
 
     private static JsonObject Chain(JsonArray ruleset, string name) =>
         ruleset.Select(i => i?["chain"]).OfType<JsonObject>()
-            .Single(c => c["family"]?.GetValue<string>() == "inet" && c["table"]?.GetValue<string>() == FwmarkRuleset.Table && c["name"]?.GetValue<string>() == name);
+            .Single(c => c["family"]?.GetValue<string>() == "inet" && c["table"]?.GetValue<string>() == NftOracle.Table && c["name"]?.GetValue<string>() == name);
 
     [GeneratedRegex(@"^[0-9a-f]{8}\.[0-9a-f]{16} ")]
     private static partial Regex OwnerTag();

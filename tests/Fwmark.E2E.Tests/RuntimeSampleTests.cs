@@ -33,9 +33,9 @@ public sealed class RuntimeSampleTests
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Main);
 
         // RemovePodSandbox: a second DEL, without prevResult and with an empty CNI_NETNS.
-        var before = FwmarkRuleset.Stateless(bed.Node);
+        var before = NftOracle.Stateless(bed.Node);
         replay.Run("03-RemovePodSandbox-DEL.json");
-        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(bed.Node));
     }
 
     [Fact]
@@ -65,9 +65,9 @@ public sealed class RuntimeSampleTests
         replay.Run("04-rm-f.last.1-DEL.json");
 
         // A run whose ADD failed in an earlier plugin: podman DELs the whole chain without prevResult.
-        var before = FwmarkRuleset.Stateless(bed.Node);
+        var before = NftOracle.Stateless(bed.Node);
         replay.Run("07-failing-plugin.last.1-DEL.json");
-        Assert.Equal(before, FwmarkRuleset.Stateless(bed.Node));
+        Assert.Equal(before, NftOracle.Stateless(bed.Node));
     }
 
     /// <summary>ADD printed prevResult back, in the request's version, with the pod's address.</summary>
@@ -107,8 +107,8 @@ public sealed class RuntimeSampleTests
         /// <summary>What marks the pod now: elements for its address and for its host veth (either path).</summary>
         public List<string> Keys() =>
         [
-            .. FwmarkRuleset.ElementsFor(bed.Node, pod.IPv4).Select(e => $"{e.Map} {e.Address}"),
-            .. FwmarkRuleset.InterfaceElements(bed.Node).Where(e => e.Name == PluginBed.HostVeth(pod)).Select(e => $"{e.Set} {e.Name}"),
+            .. NftOracle.ElementsFor(bed.Node, pod.IPv4).Select(e => $"{e.Set} {e.Address}"),
+            .. NftOracle.InterfaceElements(bed.Node).Where(e => e.Name == PluginBed.HostVeth(pod)).Select(e => $"{e.Set} {e.Name}"),
         ];
 
         private void AdaptPrevResult(JsonObject prev)

@@ -28,4 +28,27 @@ internal static class ConfigJson
         var text = node is null ? "null" : node.ToJsonString(Relaxed);
         return text.Length <= MaxValueChars ? text : text[..(MaxValueChars - 3)] + "...";
     }
+
+    /// <summary>
+    /// A boolean key: absent or null means <paramref name="absent"/>; anything but true or false is a
+    /// problem at <paramref name="path"/> and reads as <paramref name="absent"/> with
+    /// <paramref name="valid"/> false. The one parser of every boolean key of the config.
+    /// </summary>
+    public static bool Boolean(string path, JsonNode? node, bool absent, ConfigProblems problems, out bool valid)
+    {
+        valid = true;
+        switch (node?.GetValueKind())
+        {
+            case null:
+                return absent;
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            default:
+                problems.Invalid(path, $"{Render(node)} is not a boolean (expected true or false)");
+                valid = false;
+                return absent;
+        }
+    }
 }

@@ -37,4 +37,10 @@ public sealed record PluginConfig
     /// true, every <see cref="MarkSpec"/> in <see cref="Marks"/> has <see cref="MarkSpec.Connmark"/> set.
     /// </summary>
     public bool Connmark { get; init; }
+
+    /// <summary>
+    /// JSON <c>logFile</c> (absolute path, default none) and <c>logLevel</c> (error, warn, info, debug; default info):
+    /// where <see cref="Logging.LoggingPlugin"/> appends one JSON line per invocation.
+    /// </summary>
+    public Logging.LogSettings Log { get; init; } = Logging.LogSettings.None;
 }

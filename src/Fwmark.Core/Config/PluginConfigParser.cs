@@ -5,7 +5,7 @@ using Fwmark.Core.Routing;
 namespace Fwmark.Core.Config;
 
 /// <summary>
-/// Turns the plugin object of a conflist into a <see cref="PluginConfig"/> (product.md "Configuration").
+/// Turns the plugin object of a conflist into a <see cref="PluginConfig"/> (README "Configuration").
 /// Unknown keys are ignored because runtimes add their own; a known key with a wrong type or value is a
 /// problem naming its JSON path and the value. All problems are collected and thrown together as one
 /// <see cref="Cni.CniException"/> with code 7.
@@ -25,7 +25,8 @@ public static class PluginConfigParser
         var names = MarkNames(plugin);
         var defaultMark = ParseDefaultMark(plugin["defaultMark"], names, problems);
         var namespaces = ParseNamespaces(plugin["namespaces"], names, problems);
-        var connmark = ParseConnmark(plugin["connmark"], problems);
+        var connmark = ConfigJson.Boolean("connmark", plugin["connmark"], absent: false, problems, out _);
+        var log = Logging.LogSettings.Parse(plugin, problems);
         foreach (var zero in connmark ? marks.Values.Where(m => m.Value == 0) : [])
         {
             // Its restore rule (ct mark & M == 0) would match nearly every reply on the node.
@@ -40,6 +41,7 @@ public static class PluginConfigParser
             DefaultMark = defaultMark,
             Namespaces = namespaces,
             Connmark = connmark,
+            Log = log,
         };
     }
 
@@ -212,19 +214,5 @@ public static class PluginConfigParser
         }
 
         return name;
-    }
-
-    private static bool ParseConnmark(JsonNode? node, ConfigProblems problems)
-    {
-        switch (node?.GetValueKind())
-        {
-            case null or JsonValueKind.False:
-                return false;
-            case JsonValueKind.True:
-                return true;
-            default:
-                problems.Invalid("connmark", $"{ConfigJson.Render(node)} is not a boolean (expected true or false)");
-                return false;
-        }
     }
 }

@@ -4,7 +4,7 @@ namespace Fwmark.Core.Routing;
 
 /// <summary>
 /// JSON <c>marks.&lt;name&gt;.route</c>, validated: the node-wide policy routing the plugin keeps in place
-/// for one mark (product.md "Routing"). Built only by <see cref="RouteSpecParser"/>, so the invariants
+/// for one mark (docs/routing.md "Configuration"). Built only by <see cref="RouteSpecParser"/>, so the invariants
 /// below hold for every instance it returns.
 /// </summary>
 public sealed record RouteSpec

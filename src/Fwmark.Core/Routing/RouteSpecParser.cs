@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fwmark.Cni;
@@ -16,7 +15,7 @@ namespace Fwmark.Core.Routing;
 internal static class RouteSpecParser
 {
     /// <summary>IFNAMSIZ is 16 including the NUL.</summary>
-    public const int MaxDeviceNameBytes = 15;
+    public const int MaxDeviceNameBytes = CniNames.MaxIfNameBytes;
 
     private const string TableRange = "1..4294967295 except 253 (default), 254 (main) and 255 (local)";
 
@@ -51,7 +50,7 @@ internal static class RouteSpecParser
         var (gateway4, gateway6, gatewaysValid) = ParseGateways(ConfigJson.Member(path, "gateway"), route["gateway"], problems);
         var (device, deviceValid) = ParseDevice(ConfigJson.Member(path, "device"), route["device"], problems);
         var (priority, priorityValid) = ParsePriority(ConfigJson.Member(path, "priority"), route["priority"], problems);
-        var (failClosed, failClosedValid) = ParseFailClosed(ConfigJson.Member(path, "failClosed"), route["failClosed"], problems);
+        var failClosed = ConfigJson.Boolean(ConfigJson.Member(path, "failClosed"), route["failClosed"], absent: true, problems, out var failClosedValid);
 
         if (gateway6 is not null && gateway6.IsIPv6LinkLocal && device is null && deviceValid)
         {
@@ -278,11 +277,7 @@ internal static class RouteSpecParser
     }
 
     /// <summary>The kernel's rules for a device name (dev_valid_name), so a bad name fails here rather than at ADD.</summary>
-    public static bool IsValidDeviceName(string name) =>
-        name.Length > 0
-        && Encoding.UTF8.GetByteCount(name) <= MaxDeviceNameBytes
-        && name is not ("." or "..")
-        && !name.Any(c => c is '/' or ':' or '\0' || char.IsWhiteSpace(c));
+    public static bool IsValidDeviceName(string name) => CniNames.IfNameProblem(name) is null;
 
     private static (uint Priority, bool Valid) ParsePriority(string path, JsonNode? node, ConfigProblems problems)
     {
@@ -306,19 +301,5 @@ internal static class RouteSpecParser
         }
 
         return (priority.Value, true);
-    }
-
-    private static (bool FailClosed, bool Valid) ParseFailClosed(string path, JsonNode? node, ConfigProblems problems)
-    {
-        switch (node?.GetValueKind())
-        {
-            case null or JsonValueKind.True:
-                return (true, true);
-            case JsonValueKind.False:
-                return (false, true);
-            default:
-                problems.Invalid(path, $"{ConfigJson.Render(node)} is not a boolean (expected true or false)");
-                return (true, false);
-        }
     }
 }

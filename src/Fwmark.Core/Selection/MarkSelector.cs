@@ -6,7 +6,7 @@ using Fwmark.Core.Config;
 namespace Fwmark.Core.Selection;
 
 /// <summary>
-/// Picks the mark for an attachment (product.md "Selecting a mark"), first match wins:
+/// Picks the mark for an attachment (README "Configuration"), first match wins:
 /// pod annotation, CNI_ARGS FWMARK_NAME, namespaces[K8S_POD_NAMESPACE], defaultMark, none.
 /// Fails closed: a pod that names a mark we do not have must not start unmarked, so an unknown or
 /// empty name is an error, never a fall-through to the next source.

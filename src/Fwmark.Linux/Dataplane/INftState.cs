@@ -4,7 +4,7 @@ using Fwmark.Linux.NfTables;
 namespace Fwmark.Linux.Dataplane;
 
 /// <summary>
-/// What <see cref="NftPlanner"/> may read of table inet fwmark: the four questions its decisions
+/// What <see cref="NftPlanner"/> may read of table inet fwmark: the questions its decisions
 /// depend on. <see cref="NftClientState"/> asks the kernel; tests answer from memory. Missing tables
 /// and sets read as empty.
 /// </summary>
@@ -12,6 +12,9 @@ internal interface INftState
 {
     /// <summary>Names of the sets of the table (a handful: two per mark chain).</summary>
     IReadOnlyList<string> SetNames();
+
+    /// <summary>Table flags, chains with their hooks, sets with their types, and the rules: what drift detection compares.</summary>
+    NftTableSnapshot Structure();
 
     /// <summary>Every rule of the table (a handful: independent of the number of pods).</summary>
     IReadOnlyList<NftRuleInfo> Rules();
@@ -24,6 +27,9 @@ internal interface INftState
 
     /// <summary>Whether table bridge fwmark exists (it is made with the first bridge-port attachment).</summary>
     bool BridgeExists();
+
+    /// <summary>The structure of table bridge fwmark, as <see cref="Structure"/>; no flags (missing) when it does not exist.</summary>
+    NftTableSnapshot BridgeStructure();
 
     /// <summary>Every rule of table bridge fwmark; empty when it does not exist.</summary>
     IReadOnlyList<NftRuleInfo> BridgeRules();
@@ -39,6 +45,10 @@ internal interface INftState
 internal sealed class NftClientState(NftTables tables) : INftState
 {
     public IReadOnlyList<string> SetNames() => tables.Inet.DumpSetNames();
+
+    public NftTableSnapshot Structure() => tables.Inet.ReadStructure();
+
+    public NftTableSnapshot BridgeStructure() => tables.Bridge.ReadStructure();
 
     public IReadOnlyList<NftRuleInfo> Rules() => tables.Inet.DumpRules();
 

@@ -18,20 +18,10 @@ internal static class InterfaceVerifier
             return [$"table {FwmarkRuleset.Table} is missing"];
         }
 
-        var problems = new List<string>();
-        var sets = tables.Inet.DumpSetNames();
-        var markChains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
-        var marks = markChains.Select(FwmarkRuleset.ParseMarkChain).OfType<MarkSpec>().ToList();
-        var chains = tables.Inet.DumpChainNames();
-        var rules = tables.Inet.DumpRules();
-        NftVerifier.CheckChain(problems, chains, rules, FwmarkRuleset.Prerouting.Name, FwmarkRuleset.PreroutingRules(markChains));
-        NftVerifier.CheckChain(problems, chains, rules, InterfaceRuleset.Replies.Name, InterfaceRuleset.RepliesRules(marks));
-        NftVerifier.CheckChain(problems, chains, rules, mark.ChainName, FwmarkRuleset.MarkRules(mark));
-        if (mark.Connmark)
-        {
-            NftVerifier.CheckChain(problems, chains, rules, ConnmarkRules.RestoreChain(mark).Name, ConnmarkRules.RestoreRules(mark));
-        }
-
+        // Exact structure, as for the address path: shapes, every rule's expressions, set types.
+        var structure = tables.Inet.ReadStructure();
+        var markChains = FwmarkRuleset.MarkChains(structure.SetNames, mark.ChainName);
+        var problems = Drift(structure, WantedStructure.ForCheck(markChains, mark), WantedStructure.For(markChains), ignoreMissingAddressSets: true);
         var bridgeExists = tables.Bridge.TableExists();
         var home = path.Keying == MarkKeying.BridgePort ? InterfaceRuleset.PortSet(mark.ChainName) : InterfaceRuleset.InterfaceSet(mark.ChainName);
         var homeTable = path.Keying == MarkKeying.BridgePort ? InterfaceRuleset.BridgeTable : FwmarkRuleset.Table;
@@ -43,10 +33,7 @@ internal static class InterfaceVerifier
                 return problems;
             }
 
-            var bridgeChains = tables.Bridge.DumpChainNames();
-            var bridgeRules = tables.Bridge.DumpRules();
-            NftVerifier.CheckChain(problems, bridgeChains, bridgeRules, InterfaceRuleset.BridgePrerouting.Name, InterfaceRuleset.BridgePreroutingRules(markChains), InterfaceRuleset.BridgeTable);
-            NftVerifier.CheckChain(problems, bridgeChains, bridgeRules, mark.ChainName, InterfaceRuleset.BridgeMarkRules(mark), InterfaceRuleset.BridgeTable);
+            problems.AddRange(Drift(tables.Bridge.ReadStructure(), WantedStructure.ForBridgeCheck(markChains, mark), WantedStructure.ForBridge(markChains), ignoreMissingAddressSets: false));
         }
 
         foreach (var (reader, set) in tables.NameSets(markChains, bridgeExists))
@@ -71,4 +58,15 @@ internal static class InterfaceVerifier
 
         return problems;
     }
+
+    /// <summary>
+    /// The drift of one table worded for CHECK. A missing address set is not this attachment's problem
+    /// (its addresses are not keys on the interface path); a missing ifname set is.
+    /// </summary>
+    private static List<string> Drift(Fwmark.Linux.NfTables.NftTableSnapshot have, WantedStructure check, WantedStructure full, bool ignoreMissingAddressSets) =>
+    [
+        .. NftDriftDetector.Compare(have, check, NftDriftDetector.Names(full))
+            .Where(d => !(ignoreMissingAddressSets && d.Kind == NftDriftKind.MissingSet && !d.Object.StartsWith(InterfaceRuleset.InterfacePrefix, StringComparison.Ordinal)))
+            .Select(d => d.Problem),
+    ];
 }

@@ -54,14 +54,14 @@ public sealed class NftDataplane : IDataplane
 
     public void Probe() => Read("program nftables", tables => tables.Inet.GetGeneration());
 
-    /// <summary>Read state, plan, commit, all under the lock; returns how many changes were committed.</summary>
+    /// <summary>
+    /// Read state, plan, commit, all under the lock; returns how many changes were committed. The
+    /// commit carries the generation the state was read at and is planned again when another writer
+    /// committed in between (<see cref="GenerationChecked"/>): the lock only binds writers that share it.
+    /// </summary>
     private int Commit(string what, Func<INftState, NftTransaction> plan) =>
         _session.Locked(what, socket =>
-        {
-            var transaction = plan(new NftClientState(new NftTables(socket)));
-            transaction.Commit(socket);
-            return transaction.Operations.Count;
-        });
+            GenerationChecked.Run(socket, FwmarkRuleset.Table, () => plan(new NftClientState(new NftTables(socket)))).Operations.Count);
 
     private T Read<T>(string what, Func<NftTables, T> read) =>
         _session.Unlocked(what, socket => read(new NftTables(socket)));

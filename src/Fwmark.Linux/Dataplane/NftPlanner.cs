@@ -27,7 +27,8 @@ internal static class NftPlanner
     public static NftTransaction Install(INftState state, AttachmentOwner owner, MarkTarget target, MarkSpec mark)
     {
         var transaction = new NftTransaction(FwmarkRuleset.Table);
-        var setNames = state.SetNames();
+        var structure = state.Structure();
+        var setNames = structure.SetNames.ToList();
         if (FwmarkRuleset.UnknownSets(setNames) is { Count: > 0 } unknown)
         {
             // Another fwmark build made them: rewriting prerouting without their lookups would
@@ -39,7 +40,13 @@ internal static class NftPlanner
 
         var markChains = FwmarkRuleset.MarkChains(setNames, mark.ChainName);
         var bridgeExists = state.BridgeExists();
-        EnsureStructure(state, transaction, mark, markChains, bridgeExists, bridgeExists || target.Path.Keying == MarkKeying.BridgePort);
+        var repair = StructureRepair.Plan(state, transaction, structure, WantedStructure.For(markChains));
+        if (bridgeExists || target.Path.Keying == MarkKeying.BridgePort)
+        {
+            // Same transaction, so the same generation check: both tables change together or not at all.
+            StructureRepair.Plan(state, transaction, state.BridgeStructure(), WantedStructure.ForBridge(markChains));
+        }
+
         foreach (var address in target.Addresses.Distinct())
         {
             var home = FwmarkRuleset.SetFor(address, mark.ChainName);
@@ -47,7 +54,7 @@ internal static class NftPlanner
             foreach (var chain in markChains)
             {
                 var set = FwmarkRuleset.SetFor(address, chain);
-                var existing = state.Element(set.Name, address);
+                var existing = repair.GetElement(state, set.Name, address);
                 if (existing is null)
                 {
                     continue;
@@ -206,108 +213,6 @@ internal static class NftPlanner
         {
             var add = new AddNameElementOp(new NftNameElement(home.Name, name, owner.Tag));
             transaction.Add(homeTable == InterfaceRuleset.BridgeTable ? NftTables.OnBridge(add) : add);
-        }
-    }
-
-    /// <summary>
-    /// Queues whatever is needed to make the shared structure whole, judged from one dump of set
-    /// names and one rule dump per table (a handful of each, whatever the pod count). The inet
-    /// prerouting chain must hold the lookups of every mark chain in <paramref name="markChains"/>, the
-    /// replies chain one rule per mark, the mark chains their rules; with the bridge table in use its
-    /// prerouting chain and mark chains too. A chain whose rules are all there, in order, is left
-    /// alone so its counters survive; otherwise it is flushed and refilled in the same transaction.
-    /// Healthy prerouting rules imply the sets and mark chains exist (the kernel refuses to delete
-    /// a set or chain a rule still uses), so a healthy table costs no writes at all.
-    /// </summary>
-    private static void EnsureStructure(INftState state, NftTransaction transaction, MarkSpec mark, List<string> markChains, bool bridgeExists, bool bridgeWanted)
-    {
-        var marks = markChains.Select(FwmarkRuleset.ParseMarkChain).OfType<MarkSpec>().ToList();
-        var wanted = new List<(NftChain Chain, IReadOnlyList<NftRule> Rules)>
-        {
-            (FwmarkRuleset.Prerouting, FwmarkRuleset.PreroutingRules(markChains)),
-            (InterfaceRuleset.Replies, InterfaceRuleset.RepliesRules(marks)),
-            (FwmarkRuleset.MarkChain(mark), FwmarkRuleset.MarkRules(mark)),
-        };
-        if (mark.Connmark)
-        {
-            // Its own base chain per (value, mask): the restore does not depend on which pods are marked.
-            wanted.Add((ConnmarkRules.RestoreChain(mark), ConnmarkRules.RestoreRules(mark)));
-        }
-
-        // The other marks' chains are goto targets of the prerouting chain: repair them too.
-        foreach (var other in marks.Where(m => m.ChainName != mark.ChainName))
-        {
-            wanted.Add((FwmarkRuleset.MarkChain(other), FwmarkRuleset.MarkRules(other)));
-            if (other.Connmark)
-            {
-                wanted.Add((ConnmarkRules.RestoreChain(other), ConnmarkRules.RestoreRules(other)));
-            }
-        }
-
-        List<(NftChain Chain, IReadOnlyList<NftRule> Rules)> bridgeChains = !bridgeWanted ? [] :
-        [
-            (InterfaceRuleset.BridgePrerouting, InterfaceRuleset.BridgePreroutingRules(markChains)),
-            .. marks.Select(m => (FwmarkRuleset.MarkChain(m), InterfaceRuleset.BridgeMarkRules(m))),
-        ];
-
-        var inetBroken = Broken(state.Rules(), wanted);
-        var bridgeBroken = bridgeWanted ? Broken(bridgeExists ? state.BridgeRules() : [], bridgeChains) : [];
-        if (inetBroken.Count > 0)
-        {
-            // NEWTABLE/NEWSET/NEWCHAIN without NLM_F_EXCL leave existing objects alone.
-            transaction.Add(new AddTableOp());
-            foreach (var set in markChains.SelectMany(FwmarkRuleset.InetSetsOf))
-            {
-                transaction.Add(new AddSetOp(set));
-            }
-
-            foreach (var (chain, _) in wanted)
-            {
-                transaction.Add(new AddChainOp(chain));
-            }
-
-            Refill(transaction, inetBroken, op => op);
-        }
-
-        if (bridgeBroken.Count > 0)
-        {
-            transaction.Add(NftTables.OnBridge(new AddTableOp()));
-            foreach (var chain in markChains)
-            {
-                transaction.Add(NftTables.OnBridge(new AddSetOp(InterfaceRuleset.PortSet(chain))));
-            }
-
-            foreach (var (chain, _) in bridgeChains)
-            {
-                transaction.Add(NftTables.OnBridge(new AddChainOp(chain)));
-            }
-
-            Refill(transaction, bridgeBroken, NftTables.OnBridge);
-        }
-    }
-
-    private static List<(NftChain Chain, IReadOnlyList<NftRule> Rules, List<NftRuleInfo> Present)> Broken(
-        IReadOnlyList<NftRuleInfo> rules, List<(NftChain Chain, IReadOnlyList<NftRule> Rules)> wanted) =>
-        [
-            .. wanted
-                .Select(w => (w.Chain, w.Rules, Present: rules.Where(r => r.Chain == w.Chain.Name).ToList()))
-                .Where(w => !w.Present.Select(r => r.Fingerprint).SequenceEqual(w.Rules.Select(r => r.Fingerprint))),
-        ];
-
-    /// <summary>Mark chains first, the prerouting chain (which jumps to them) last.</summary>
-    private static void Refill(NftTransaction transaction, List<(NftChain Chain, IReadOnlyList<NftRule> Rules, List<NftRuleInfo> Present)> broken, Func<NftOperation, NftOperation> inTable)
-    {
-        foreach (var (chain, chainRules, present) in broken.OrderBy(b => b.Chain.Name == FwmarkRuleset.Prerouting.Name))
-        {
-            if (present.Count > 0)
-            {
-                transaction.Add(inTable(new FlushChainOp(chain.Name)));
-            }
-
-            foreach (var rule in chainRules)
-            {
-                transaction.Add(inTable(new AddRuleOp(rule)));
-            }
         }
     }
 }

@@ -13,23 +13,19 @@ internal static class NftVerifier
     public static List<string> Verify(NftClient client, AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
     {
         var table = FwmarkRuleset.Table;
-        if (!client.TableExists())
+        var structure = client.ReadStructure();
+        if (!structure.TableExists)
         {
             return [$"table {table} is missing"];
         }
 
-        var problems = new List<string>();
-        var chains = client.DumpChainNames();
-        var sets = client.DumpSetNames();
-        var rules = client.DumpRules();
+        var sets = structure.SetNames.ToList();
         var markChains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
-        CheckChain(problems, chains, rules, FwmarkRuleset.Prerouting.Name, FwmarkRuleset.PreroutingRules(markChains));
-        CheckChain(problems, chains, rules, InterfaceRuleset.Replies.Name, InterfaceRuleset.RepliesRules(markChains.Select(FwmarkRuleset.ParseMarkChain).OfType<MarkSpec>()));
-        CheckChain(problems, chains, rules, mark.ChainName, FwmarkRuleset.MarkRules(mark));
-        if (mark.Connmark)
-        {
-            CheckChain(problems, chains, rules, ConnmarkRules.RestoreChain(mark).Name, ConnmarkRules.RestoreRules(mark));
-        }
+        // The whole shape of what this attachment's packets pass through; missing sets are worded per address below.
+        var problems = NftDriftDetector.Compare(structure, WantedStructure.ForCheck(markChains, mark), NftDriftDetector.Names(WantedStructure.For(markChains)))
+            .Where(d => d.Kind != NftDriftKind.MissingSet)
+            .Select(d => d.Problem)
+            .ToList();
 
         foreach (var address in addresses.Distinct())
         {
@@ -59,33 +55,5 @@ internal static class NftVerifier
         }
 
         return problems;
-    }
-
-    internal static void CheckChain(List<string> problems, List<string> chains, List<NftRuleInfo> rules, string chain, IReadOnlyList<NftRule> wanted, NftTable? table = null)
-    {
-        if (!chains.Contains(chain))
-        {
-            problems.Add($"chain {chain} is missing from table {table ?? FwmarkRuleset.Table}");
-            return;
-        }
-
-        var present = rules.Where(r => r.Chain == chain).Select(r => r.Fingerprint).ToList();
-        var missing = wanted.Where(rule => !present.Contains(rule.Fingerprint)).ToList();
-        foreach (var rule in missing)
-        {
-            problems.Add($"rule \"{rule.Text}\" is missing from chain {chain}");
-        }
-
-        var expected = wanted.Select(r => r.Fingerprint).ToList();
-        var unexpected = present.Count(f => !expected.Contains(f));
-        if (unexpected > 0)
-        {
-            problems.Add($"chain {chain} holds {unexpected} rule(s) fwmark did not create");
-        }
-        else if (missing.Count == 0 && !present.SequenceEqual(expected))
-        {
-            // A copy of a lookup placed before "ct direction reply return" would mark inbound replies.
-            problems.Add($"rules of chain {chain} are duplicated or out of order");
-        }
     }
 }

@@ -24,6 +24,7 @@ public static class Errno
     public const int ELOOP = 40;
     public const int ENOMSG = 42;
     public const int EPROTO = 71;
+    public const int ERESTART = 85;
     public const int EMSGSIZE = 90;
     public const int EPROTONOSUPPORT = 93;
     public const int EOPNOTSUPP = 95;
@@ -53,6 +54,7 @@ public static class Errno
         ELOOP => "ELOOP",
         ENOMSG => "ENOMSG",
         EPROTO => "EPROTO",
+        ERESTART => "ERESTART",
         EMSGSIZE => "EMSGSIZE",
         EPROTONOSUPPORT => "EPROTONOSUPPORT",
         EOPNOTSUPP => "EOPNOTSUPP",

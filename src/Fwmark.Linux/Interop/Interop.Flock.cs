@@ -6,7 +6,6 @@ internal static partial class Interop
 {
     internal const int LOCK_EX = 2;
     internal const int LOCK_NB = 4;
-    internal const int LOCK_UN = 8;
 
     [LibraryImport(Libraries.Libc, EntryPoint = "flock", SetLastError = true)]
     internal static partial int Flock(SafeFileDescriptor fd, int operation);

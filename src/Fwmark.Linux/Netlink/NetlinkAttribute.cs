@@ -27,13 +27,7 @@ public readonly ref struct NetlinkAttribute
 
     public byte GetU8() => Fixed(1)[0];
 
-    public ushort GetU16() => MemoryMarshal.Read<ushort>(Fixed(2));
-
     public uint GetU32() => MemoryMarshal.Read<uint>(Fixed(4));
-
-    public ulong GetU64() => MemoryMarshal.Read<ulong>(Fixed(8));
-
-    public ushort GetBigEndianU16() => BinaryPrimitives.ReadUInt16BigEndian(Fixed(2));
 
     public uint GetBigEndianU32() => BinaryPrimitives.ReadUInt32BigEndian(Fixed(4));
 

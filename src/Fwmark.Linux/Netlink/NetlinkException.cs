@@ -41,8 +41,6 @@ public sealed class NetlinkException : Exception
 
     public bool IsNotFound => Errno == Linux.Errno.ENOENT;
 
-    public bool IsAlreadyExists => Errno == Linux.Errno.EEXIST;
-
     /// <summary>"EEXIST (17); kernel: ...; bad attribute at offset 36" for CNI error details.</summary>
     public string Details
     {

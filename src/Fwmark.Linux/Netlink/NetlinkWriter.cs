@@ -93,13 +93,6 @@ public ref struct NetlinkWriter
         WriteAttribute(type, v);
     }
 
-    public void WriteU64(ushort type, ulong value)
-    {
-        Span<byte> v = stackalloc byte[8];
-        MemoryMarshal.Write(v, in value);
-        WriteAttribute(type, v);
-    }
-
     public void WriteBigEndianU16(ushort type, ushort value)
     {
         Span<byte> v = stackalloc byte[2];

@@ -13,6 +13,9 @@ internal static class NfNetlink
     public const ushort BatchBegin = 0x10;
     public const ushort BatchEnd = 0x11;
 
+    /// <summary>NFNL_BATCH_GENID: __be32 attribute of BATCH_BEGIN, the generation the batch was planned on.</summary>
+    public const ushort BatchGenerationId = 1;
+
     public const byte FamilyUnspec = 0;
     public const byte FamilyInet = 1;
     public const byte FamilyIPv4 = 2;

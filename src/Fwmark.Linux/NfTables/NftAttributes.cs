@@ -8,6 +8,9 @@ internal static class TableAttr
 {
     public const ushort Name = 1;
     public const ushort Flags = 2;
+
+    /// <summary>NFT_TABLE_F_DORMANT: no chain of the table is hooked in, so no packet sees it.</summary>
+    public const uint FlagDormant = 1;
 }
 
 internal static class ChainAttr
@@ -18,6 +21,10 @@ internal static class ChainAttr
     public const ushort Hook = 4;
     public const ushort Policy = 5;
     public const ushort Type = 7;
+    public const ushort Flags = 10;
+
+    /// <summary>NFT_CHAIN_BASE: the kernel reports it on every chain that has a hook.</summary>
+    public const uint FlagBase = 1;
 }
 
 internal static class HookAttr
@@ -53,6 +60,7 @@ internal static class SetAttr
     public const ushort Flags = 3;
     public const ushort KeyType = 4;
     public const ushort KeyLen = 5;
+    public const ushort DataType = 6;
     public const ushort Id = 10;
     public const ushort UserData = 13;
 }

@@ -7,7 +7,7 @@ namespace Fwmark.Linux.NfTables;
 /// Read-side nf_tables requests on one socket: generation, single-element lookups and the
 /// (table-filtered) dumps the dataplane needs. Missing tables/sets read as "nothing there".
 /// </summary>
-internal sealed class NftClient(NetlinkConversation socket, NftTable table)
+internal sealed partial class NftClient(NetlinkConversation socket, NftTable table)
 {
     public NftTable Table { get; } = table;
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Fwmark.Linux.Netlink;
 
 namespace Fwmark.Linux.NfTables;
@@ -34,13 +33,6 @@ internal abstract record NftExpression(string Name)
     {
         var bytes = new byte[4];
         System.Runtime.InteropServices.MemoryMarshal.Write(bytes, in value);
-        return bytes;
-    }
-
-    protected static byte[] Be32(uint value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
         return bytes;
     }
 }

@@ -37,6 +37,7 @@ internal static class LookupAttr
     public const ushort Set = 1;
     public const ushort Sreg = 2;
     public const ushort Dreg = 3;
+    public const ushort Flags = 5;
 }
 
 internal static class ImmediateAttr
@@ -53,6 +54,7 @@ internal static class BitwiseAttr
     public const ushort Mask = 4;
     public const ushort Xor = 5;
     public const ushort Op = 6;
+    public const ushort Data = 7;
 
     /// <summary>NFT_BITWISE_MASK_XOR (formerly NFT_BITWISE_BOOL): dreg = (sreg &amp; mask) ^ xor.</summary>
     public const uint OpMaskXor = 0;
@@ -62,6 +64,7 @@ internal static class CtAttr
 {
     public const ushort Dreg = 1;
     public const ushort Key = 2;
+    public const ushort Direction = 3;
     public const ushort Sreg = 4;
 
     public const uint KeyDirection = 1;

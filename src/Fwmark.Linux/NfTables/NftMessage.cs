@@ -16,11 +16,18 @@ internal static class NftMessage
     /// <summary>
     /// NFNL_MSG_BATCH_BEGIN/END: family unspecified, res_id (big-endian) = the subsystem the batch
     /// is for. Not ACKed: the answers that matter are those of the messages inside.
+    /// With <paramref name="generation"/> (BEGIN only) the kernel refuses the whole batch with
+    /// ERESTART unless the ruleset is still at that generation (NFNL_BATCH_GENID).
     /// </summary>
-    public static void WriteBatchDelimiter(ref NetlinkWriter writer, ushort type, uint sequence)
+    public static void WriteBatchDelimiter(ref NetlinkWriter writer, ushort type, uint sequence, uint? generation = null)
     {
         var token = writer.BeginMessage(type, NetlinkConstants.NLM_F_REQUEST, sequence);
         WriteGenMsg(ref writer, NfNetlink.FamilyUnspec, NfNetlink.SubsysNfTables);
+        if (generation is { } id)
+        {
+            writer.WriteBigEndianU32(NfNetlink.BatchGenerationId, id);
+        }
+
         writer.EndMessage(token);
     }
 

@@ -54,8 +54,11 @@ internal sealed record NftAddressSet(string Name, NftKeyType Key);
 /// </summary>
 internal sealed record NftRule(string Chain, IReadOnlyList<NftExpression> Expressions, string Text, string Comment)
 {
-    /// <summary>What the kernel reports back for this rule (comment plus expression names), used to spot drift.</summary>
-    public string Fingerprint => NftRuleInfo.MakeFingerprint(Comment, Expressions.Select(e => e.Name));
+    /// <summary>The expressions as the kernel would report them back (see <see cref="NftExpressionShape"/>).</summary>
+    public IReadOnlyList<NftExpressionShape> Shapes => [.. Expressions.Select(NftExpressionShape.Of)];
+
+    /// <summary>What the kernel reports back for this rule (comment plus decoded expressions), used to spot drift.</summary>
+    public string Fingerprint => NftRuleInfo.MakeFingerprint(Comment, Shapes);
 }
 
 /// <summary>A set element: an address, with the owner in its comment.</summary>

@@ -2,7 +2,7 @@ using Fwmark.Linux.Netlink;
 
 namespace Fwmark.Linux.NfTables;
 
-/// <summary>Decodes the parts of a NEWRULE (dump reply) that identify a rule: chain, handle, comment, expression names.</summary>
+/// <summary>Decodes a NEWRULE (dump reply): chain, handle, comment and every expression with its operands.</summary>
 internal static class NftRuleCodec
 {
     public static NftRuleInfo Read(in NetlinkMessage message)
@@ -11,7 +11,7 @@ internal static class NftRuleCodec
         string? chain = null;
         ulong handle = 0;
         string? comment = null;
-        var names = new List<string>();
+        var expressions = new List<NftExpressionShape>();
         while (attributes.TryRead(out var attribute))
         {
             switch (attribute.Type)
@@ -29,9 +29,9 @@ internal static class NftRuleCodec
                     var list = attribute.GetNested();
                     while (list.TryRead(out var element))
                     {
-                        if (element.Type == ListAttr.Elem && element.GetNested().TryFind(ExprAttr.Name, out var name))
+                        if (element.Type == ListAttr.Elem)
                         {
-                            names.Add(name.GetString());
+                            expressions.Add(NftExpressionShape.Read(element.GetNested()));
                         }
                     }
 
@@ -39,6 +39,6 @@ internal static class NftRuleCodec
             }
         }
 
-        return new NftRuleInfo(chain ?? throw new NetlinkFormatException("rule without a chain name"), handle, comment, names);
+        return new NftRuleInfo(chain ?? throw new NetlinkFormatException("rule without a chain name"), handle, comment, expressions);
     }
 }

@@ -37,11 +37,14 @@ internal sealed class NftTransaction(NftTable table)
         return text.ToString();
     }
 
-    /// <summary>The batch bytes; sequence numbers are taken from <paramref name="nextSequence"/>.</summary>
-    public byte[] Encode(Func<uint> nextSequence, out uint[] sequences)
+    /// <summary>
+    /// The batch bytes; sequence numbers are taken from <paramref name="nextSequence"/>. With
+    /// <paramref name="generation"/> the batch only applies while the ruleset is at that generation.
+    /// </summary>
+    public byte[] Encode(Func<uint> nextSequence, out uint[] sequences, uint? generation = null)
     {
         var writer = new NetlinkWriter(1024 + _operations.Count * 256);
-        NftMessage.WriteBatchDelimiter(ref writer, NfNetlink.BatchBegin, nextSequence());
+        NftMessage.WriteBatchDelimiter(ref writer, NfNetlink.BatchBegin, nextSequence(), generation);
         sequences = new uint[_operations.Count];
         for (var i = 0; i < _operations.Count; i++)
         {
@@ -55,16 +58,18 @@ internal sealed class NftTransaction(NftTable table)
 
     /// <summary>
     /// Sends the batch and checks every answer. Throws <see cref="NftException"/> naming the first
-    /// operation the kernel rejected; the kernel then has applied nothing.
+    /// operation the kernel rejected; the kernel then has applied nothing. With
+    /// <paramref name="generation"/> (read before the reads the plan was made from) a ruleset that
+    /// changed since throws <see cref="NftGenerationChangedException"/>: re-read and plan again.
     /// </summary>
-    public void Commit(NetlinkConversation socket)
+    public void Commit(NetlinkConversation socket, uint? generation = null)
     {
         if (IsEmpty)
         {
             return;
         }
 
-        var batch = Encode(socket.NextSequence, out var sequences);
+        var batch = Encode(socket.NextSequence, out var sequences, generation);
         Dictionary<uint, NetlinkError> answers;
         try
         {
@@ -87,6 +92,11 @@ internal sealed class NftTransaction(NftTable table)
         // An error that matches none of our messages (e.g. the batch header was refused).
         foreach (var answer in answers.Values)
         {
+            if (generation is not null && answer.Errno == Errno.ERESTART)
+            {
+                throw new NftGenerationChangedException(Table, generation.Value);
+            }
+
             if (!answer.IsAck)
             {
                 throw new NftException($"commit nftables transaction on table {Table}", new NetlinkException(answer), script: Render());

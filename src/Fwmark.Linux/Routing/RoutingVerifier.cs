@@ -38,6 +38,13 @@ internal static class RoutingVerifier
                 }
             }
 
+            foreach (var foreign in ForeignRoutes.In(routes))
+            {
+                var text = ForeignRoutes.Describe(client, foreign);
+                var ours = plan.Routes.FirstOrDefault(r => !r.IsUnreachable && r.Family == family && routes.Any(x => Matches(x, r, device)))?.Metric;
+                problems.Add($"{Rtnl.FamilyName(family)} table {route.Table} holds route \"{text}\" that fwmark did not make: {ForeignRoutes.Effect(foreign, text, ours)} (remove it: {Rtnl.IpCommand(family)} route del {ForeignRoutes.Selector(foreign)} table {route.Table})");
+            }
+
             foreach (var withdrawn in plan.Withdrawn.Where(r => r.Family == family))
             {
                 if (routes.Any(r => r.Protocol == RtnetlinkRouting.Protocol && IsKindOf(r, withdrawn)))

@@ -142,7 +142,7 @@ internal static class RtnlCodec
     {
         var header = Header(message, Rtnl.RouteHeaderSize, "route");
         uint table = header[4], metric = 0;
-        IPAddress? gateway = null;
+        IPAddress? gateway = null, destination = null;
         var outputInterface = 0;
         var plain = header[2] == 0 && header[3] == 0;
         var attributes = message.Attributes(Rtnl.RouteHeaderSize);
@@ -164,13 +164,16 @@ internal static class RtnlCodec
                 case RouteAttr.Oif:
                     outputInterface = (int)attribute.GetU32();
                     break;
+                case RouteAttr.Dst:
+                    destination = attribute.Value.Length is 4 or 16 ? new IPAddress(attribute.Value) : null;
+                    break;
                 case RouteAttr.Multipath:
                     plain = false;
                     break;
             }
         }
 
-        return new RouteInfo(header[0], table, header[1], header[7], header[5], metric, gateway, outputInterface, plain);
+        return new RouteInfo(header[0], table, header[1], header[7], header[5], metric, gateway, outputInterface, plain, destination);
     }
 
     public static LinkInfo ReadLink(in NetlinkMessage message)

@@ -34,6 +34,7 @@ internal sealed record RuleInfo(
 
 /// <summary>A route as the kernel reports it, reduced to what fwmark compares.</summary>
 /// <param name="IsPlain">No source prefix, tos or multipath next hops, which fwmark never sets.</param>
+/// <param name="Destination">RTA_DST; null for a default route (prefix length 0).</param>
 internal sealed record RouteInfo(
     byte Family,
     uint Table,
@@ -43,7 +44,8 @@ internal sealed record RouteInfo(
     uint Metric,
     IPAddress? Gateway,
     int OutputInterface,
-    bool IsPlain)
+    bool IsPlain,
+    IPAddress? Destination = null)
 {
     /// <summary>A plain default route: no destination prefix, no source prefix, tos or multipath.</summary>
     public bool IsDefault => DestinationLength == 0 && IsPlain;

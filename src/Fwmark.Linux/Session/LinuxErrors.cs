@@ -19,6 +19,10 @@ internal static class LinuxErrors
         NftException n => new DataplaneException(DataplaneFailure.Failed, n.Message,
             n.Script is null ? n.Cause.Details : $"{n.Cause.Details}\ntransaction:\n{n.Script}", n),
         NetlinkException n => new DataplaneException(KindOf(n), $"failed to {what}: {n.Message}", n.Details, n),
+        // Every attempt lost the race to another writer's commit: retrying later can succeed.
+        NftGenerationChangedException g => new DataplaneException(DataplaneFailure.Busy,
+            $"failed to {what}: another program kept changing the nftables ruleset ({GenerationChecked.MaxAttempts} attempts)",
+            $"{g.Message}; retry later, or find the program that rewrites the ruleset in a loop", g),
         // Lock and namespace failures already read "failed to lock ..." / "failed to open network namespace ...".
         TimeoutException t => new DataplaneException(DataplaneFailure.Busy, t.Message, $"while trying to {what}", t),
         IOException or UnauthorizedAccessException => new DataplaneException(DataplaneFailure.Failed, e.Message, $"while trying to {what}", e),

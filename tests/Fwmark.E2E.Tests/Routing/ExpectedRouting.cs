@@ -8,7 +8,7 @@ using Fwmark.Testbed.Topology;
 namespace Fwmark.E2E.Tests.Routing;
 
 /// <summary>
-/// What product.md "Routing" promises for mark 0x10/0x10 with a route through the VPN uplink, read back with
+/// What docs/routing.md "What the plugin makes" promises for mark 0x10/0x10 with a route through the VPN uplink, read back with
 /// iproute2: per family one suppress rule at P, one lookup rule at P+1, and in table T exactly the VPN default
 /// route plus (failClosed) the unreachable default with the highest metric. "Exactly one" is the point:
 /// duplicates mean the plugin is not idempotent.

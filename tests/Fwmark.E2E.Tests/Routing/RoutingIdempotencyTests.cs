@@ -28,8 +28,8 @@ public sealed class RoutingIdempotencyTests
 
         ExpectedRouting.AssertInstalled(bed.Node, Priority, RoutedBed.Table, bed.Bed.NodeVpnLink, "after 101 ADDs");
         // 100 crafted address-path attachments (two addresses each) and the template on its bridge port.
-        Assert.Equal(2 * 100, FwmarkRuleset.Elements(bed.Node).Count(e => e.Target == "mark-00000010-00000010"));
-        Assert.Single(FwmarkRuleset.InterfaceElements(bed.Node));
+        Assert.Equal(2 * 100, NftOracle.Elements(bed.Node).Count(e => e.Target == "mark-00000010-00000010"));
+        Assert.Single(NftOracle.InterfaceElements(bed.Node));
         var (probe, probeResult) = added[0];
         AssertCheck(bed, probe, probeResult, passes: true, "with everything in place");
 
@@ -77,7 +77,7 @@ public sealed class RoutingIdempotencyTests
 
         Assert.All(results, r => Assert.True(r.Succeeded, r.Describe()));
         // Each of them really selected the routed mark (a pass-through ADD would make no routing at all).
-        Assert.Equal(2 * Pods, FwmarkRuleset.Elements(bed.Node).Count(e => e.Target == "mark-00000010-00000010"));
+        Assert.Equal(2 * Pods, NftOracle.Elements(bed.Node).Count(e => e.Target == "mark-00000010-00000010"));
         ExpectedRouting.AssertInstalled(bed.Node, RoutedBed.DocumentedDefaultPriority, RoutedBed.Table, bed.Bed.NodeVpnLink, $"after {Pods} concurrent ADDs");
     }
 

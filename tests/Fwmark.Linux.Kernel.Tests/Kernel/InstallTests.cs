@@ -282,18 +282,38 @@ public class InstallTests : KernelTestBase
     [Fact]
     public void A_failed_install_reports_the_operation_and_leaves_the_ruleset_byte_identical()
     {
-        // A foreign chain called "prerouting" with another hook: our NEWCHAIN for it must fail,
-        // and with it the whole transaction (table, maps, rules and the element queued after it).
-        Node.Nft("add", "table", "inet", "fwmark");
-        Node.Nft("add", "chain", "inet", "fwmark", "prerouting", "{ type filter hook prerouting priority 0; }");
+        // Our table, owned by another live socket (NFT_TABLE_F_OWNER) and holding a "prerouting"
+        // with another hook: the repair's first change is refused (EPERM), and with it the whole
+        // transaction (the chain rebuild, sets, rules and the element queued after them).
+        using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        new NftTransaction(FwmarkRuleset.Table)
+            .Add(new OwnedTableOp())
+            .Add(new AddChainOp(new NftChain("prerouting", new NftHook("filter", InetHook.Prerouting, 0, Verdict.Accept))))
+            .Commit(owner);
         var before = Node.Ruleset();
 
         var error = Assert.Throws<DataplaneException>(() => Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn));
 
         Assert.Equal(DataplaneFailure.Failed, error.Kind);
-        Assert.StartsWith("failed to add chain prerouting: ", error.Message);
+        Assert.StartsWith("failed to delete chain prerouting: ", error.Message);
         Assert.Contains("add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5", error.Details);
         Assert.Equal(before, Node.Ruleset());
+    }
+
+    /// <summary>NEWTABLE with NFT_TABLE_F_OWNER: only the sending socket may change the table until it closes.</summary>
+    private sealed record OwnedTableOp : NftOperation
+    {
+        public override string Description => "add owned table";
+
+        public override string Render(NftTable table) => $"add table {table} {{ flags owner; }}";
+
+        public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence)
+        {
+            var message = NftMessage.Begin(ref writer, NftMessageType.NewTable, Ack | NetlinkConstants.NLM_F_CREATE, sequence, table.Family);
+            writer.WriteString(TableAttr.Name, table.Name);
+            writer.WriteBigEndianU32(TableAttr.Flags, 2);
+            writer.EndMessage(message);
+        }
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public class PacketMarkingTests : KernelTestBase
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
 
-        Send(_pod, Ip("10.88.0.6"), Ip("10.88.0.1")); // not in the map
+        Send(_pod, Ip("10.88.0.6"), Ip("10.88.0.1")); // not in the sets
         Send(_pod, Ip("2001:db8::6"), Ip("2001:db8::1"));
         Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
         // Packets on one veth are handled in order: once the marked one is counted, the
@@ -96,7 +96,7 @@ public class PacketMarkingTests : KernelTestBase
     public void Untracked_pod_packets_are_marked_too()
     {
         // notrack before conntrack: the packet has no ct, the `ct direction` rule breaks and the
-        // packet falls through to the map (fail closed).
+        // packet falls through to the set lookups (fail closed).
         Node.Nft("add", "table", "inet", "probe");
         Node.Nft("add", "chain", "inet", "probe", "raw", "{ type filter hook prerouting priority raw; }");
         Node.Nft("add", "rule", "inet", "probe", "raw", "ip", "saddr", "10.88.0.5", "notrack");

@@ -18,12 +18,18 @@ internal sealed class FakeNftState : INftState
 
     public List<NftRuleInfo> RuleList { get; } = [];
 
+    /// <summary>The chains with their hooks; <see cref="Healthy"/> fills in the ones Install makes.</summary>
+    public List<NftChainInfo> ChainList { get; } = [];
+
+    /// <summary>Table flags; null = no table (nothing there at all).</summary>
+    public uint? TableFlags { get; set; }
+
     public int ElementDumps { get; private set; }
 
     /// <summary>The structure Install makes for <paramref name="marks"/> (sets, prerouting, mark and restore chains), no elements.</summary>
     public static FakeNftState Healthy(params MarkSpec[] marks)
     {
-        var state = new FakeNftState();
+        var state = new FakeNftState { TableFlags = 0 };
         var chains = marks.Select(m => m.ChainName).Order(StringComparer.Ordinal).ToList();
         foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
         {
@@ -33,6 +39,11 @@ internal sealed class FakeNftState : INftState
         foreach (var chain in chains)
         {
             state.Sets[InterfaceRuleset.InterfaceSet(chain).Name] = [];
+        }
+
+        foreach (var chain in WantedStructure.For(chains).Chains.Select(c => c.Chain))
+        {
+            state.ChainList.Add(new NftChainInfo(chain.Name, chain.Hook, chain.Hook is null ? 0 : ChainAttr.FlagBase));
         }
 
         state.AddRules(FwmarkRuleset.PreroutingRules(chains));
@@ -51,7 +62,7 @@ internal sealed class FakeNftState : INftState
 
     public FakeNftState AddRules(IEnumerable<NftRule> rules)
     {
-        RuleList.AddRange(rules.Select(r => new NftRuleInfo(r.Chain, ++_handle, r.Comment, [.. r.Expressions.Select(e => e.Name)])));
+        RuleList.AddRange(rules.Select(r => new NftRuleInfo(r.Chain, ++_handle, r.Comment, r.Shapes)));
         return this;
     }
 
@@ -63,6 +74,38 @@ internal sealed class FakeNftState : INftState
     }
 
     public IReadOnlyList<string> SetNames() => [.. Sets.Keys];
+
+    /// <summary>Plain sets of the right key type (what Install makes), the chains and rules as they are.</summary>
+    public NftTableSnapshot Structure() => TableFlags is null
+        ? new NftTableSnapshot(null, [], [], [])
+        : new NftTableSnapshot(
+            TableFlags,
+            ChainList,
+            [.. Sets.Keys.Select(n => SetInfo(n, KeyOf(n)))],
+            RuleList);
+
+    /// <summary>The bridge table as it is: its chains, a plain port set per mark chain of the inet table, its rules.</summary>
+    public NftTableSnapshot BridgeStructure()
+    {
+        if (BridgeRuleList is null)
+        {
+            return new NftTableSnapshot(null, [], [], []);
+        }
+
+        var markChains = FwmarkRuleset.MarkChains(Sets.Keys);
+        var chains = BridgeChainList ?? [.. WantedStructure.ForBridge(markChains).Chains.Select(c => new NftChainInfo(c.Chain.Name, c.Chain.Hook, c.Chain.Hook is null ? 0 : ChainAttr.FlagBase))];
+        return new NftTableSnapshot(0, chains, [.. markChains.Select(c => SetInfo(InterfaceRuleset.PortSet(c).Name, NftKeyType.IfName))], BridgeRuleList);
+    }
+
+    /// <summary>The bridge table's chains when a test changed them; null = the ones Install makes.</summary>
+    public List<NftChainInfo>? BridgeChainList { get; set; }
+
+    private static NftKeyType KeyOf(string set) =>
+        set.StartsWith("pods6-", StringComparison.Ordinal) ? NftKeyType.IPv6Address
+        : set.StartsWith(InterfaceRuleset.InterfacePrefix, StringComparison.Ordinal) ? NftKeyType.IfName
+        : NftKeyType.IPv4Address;
+
+    private static NftSetInfo SetInfo(string name, NftKeyType key) => new(name, 0, key.TypeId, key.Length, false);
 
     public IReadOnlyList<NftRuleInfo> Rules() => RuleList;
 
@@ -88,7 +131,7 @@ internal sealed class FakeNftState : INftState
         BridgeRuleList ??= [];
         foreach (var rule in InterfaceRuleset.BridgePreroutingRules(chains).Concat(marks.SelectMany(InterfaceRuleset.BridgeMarkRules)))
         {
-            BridgeRuleList.Add(new NftRuleInfo(rule.Chain, ++_handle, rule.Comment, [.. rule.Expressions.Select(e => e.Name)]));
+            BridgeRuleList.Add(new NftRuleInfo(rule.Chain, ++_handle, rule.Comment, rule.Shapes));
         }
 
         return this;

@@ -117,8 +117,8 @@ public class NftPlannerTests
             add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
-            add chain inet fwmark mark-00000888-00000fff
             add chain inet fwmark mark-00000010-00000010
+            add chain inet fwmark mark-00000888-00000fff
             flush chain inet fwmark replies
             add rule inet fwmark replies ct direction reply meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter comment "replies keep the main path: clear mark 0x00000010 under mask 0x00000010"
             add rule inet fwmark replies ct direction reply meta mark & 0x00000fff == 0x00000888 meta mark set meta mark & 0xfffff000 counter comment "replies keep the main path: clear mark 0x00000888 under mask 0x00000fff"
@@ -365,6 +365,32 @@ public class NftPlannerTests
             """,
             plan);
         Assert.Equal(0, state.ElementDumps);
+    }
+
+    [Fact]
+    public void Install_repairs_drift_of_the_bridge_table_exactly_in_the_same_transaction()
+    {
+        // The bridge prerouting chain moved to another priority (shape) and its mark chain's rule lost its mark value.
+        var state = FakeNftState.Healthy(Vpn).WithName(InterfaceRuleset.BridgeTable, $"ports-{Vpn.ChainName}", "veth1", PodA.Tag);
+        state.BridgeRuleList = [];
+        state.AddBridgeRules(Vpn);
+        var moved = InterfaceRuleset.BridgePrerouting.Hook! with { Priority = 0 };
+        state.BridgeChainList =
+        [
+            new NftChainInfo(InterfaceRuleset.BridgePrerouting.Name, moved, ChainAttr.FlagBase),
+            new NftChainInfo(Vpn.ChainName, null, 0),
+        ];
+        var markRule = state.BridgeRuleList.Single(r => r.Chain == Vpn.ChainName);
+        state.BridgeRuleList[state.BridgeRuleList.IndexOf(markRule)] = markRule with { Expressions = [.. markRule.Expressions.Take(1)] };
+
+        var plan = NftPlanner.Install(state, PodA, Port("veth1", "10.88.0.5"), Vpn).Render();
+
+        Assert.Contains("delete chain bridge fwmark prerouting\n", plan, StringComparison.Ordinal);
+        Assert.Contains("add chain bridge fwmark prerouting { type filter hook prerouting priority -200; policy accept; }", plan, StringComparison.Ordinal);
+        Assert.Contains($"flush chain bridge fwmark {Vpn.ChainName}\n", plan, StringComparison.Ordinal);
+        Assert.Contains($"add rule bridge fwmark {Vpn.ChainName} ", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("inet fwmark", plan, StringComparison.Ordinal); // the inet table is healthy: no writes there
+        Assert.DoesNotContain("element", plan, StringComparison.Ordinal); // the port is already PodA's
     }
 
     private static MarkTarget Port(string name, params string[] addresses) =>

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Fwmark.Testbed.Cni;
 
-/// <summary>Plugin objects for the fwmark entry of a conflist (see product.md "Configuration").</summary>
+/// <summary>Plugin objects for the fwmark entry of a conflist (see README "Configuration").</summary>
 public static class FwmarkPluginConfig
 {
     public const string AnnotationsCapability = "io.kubernetes.cri.pod-annotations";

@@ -4,7 +4,7 @@ using Fwmark.Testbed.Topology;
 namespace Fwmark.Testbed.Cni;
 
 /// <summary>
-/// Plugin objects whose mark carries a <c>route</c> (product.md "Routing"): the plugin makes the node's policy
+/// Plugin objects whose mark carries a <c>route</c> (docs/routing.md): the plugin makes the node's policy
 /// routing for it, so the testbed's hand-made <see cref="NodeTestbed.EnableVpnPolicyRouting"/> is not used.
 /// </summary>
 public static class FwmarkRouteConfig

@@ -8,7 +8,7 @@ namespace Fwmark.Testbed.Nftables;
 /// Reads what the kernel holds in a namespace, with the nft CLI as the independent oracle (never the
 /// plugin's own decoder).
 /// </summary>
-public static class FwmarkRuleset
+public static class NftOracle
 {
     public const string Table = "fwmark";
 
@@ -32,11 +32,11 @@ public static class FwmarkRuleset
     /// Every element of the address sets in table inet fwmark (pods4-&lt;mark chain&gt;, pods6-&lt;mark chain&gt;),
     /// each with the verdict of the prerouting rule that looks its set up (normally goto the mark chain).
     /// </summary>
-    public static IReadOnlyList<MapElement> Elements(Netns netns)
+    public static IReadOnlyList<PodSetElement> Elements(Netns netns)
     {
         var json = Json(netns);
         var verdicts = SetVerdicts(json);
-        var elements = new List<MapElement>();
+        var elements = new List<PodSetElement>();
         foreach (var item in json)
         {
             var set = item?["set"];
@@ -54,7 +54,7 @@ public static class FwmarkRuleset
                 var (value, comment) = element is JsonObject o && o["elem"] is JsonObject e
                     ? (e["val"]!.GetValue<string>(), e["comment"]?.GetValue<string>())
                     : (element!.GetValue<string>(), null);
-                elements.Add(new MapElement(setName, IPAddress.Parse(value), comment, verdict, target));
+                elements.Add(new PodSetElement(setName, IPAddress.Parse(value), comment, verdict, target));
             }
         }
 
@@ -114,17 +114,34 @@ public static class FwmarkRuleset
         return elements;
     }
 
+    /// <summary>
+    /// Every key of both fwmark tables as one list: the address elements of <c>inet fwmark</c> and the ifname
+    /// elements of both tables (a pod behind a bridge is keyed by its bridge port, not its addresses).
+    /// </summary>
+    public static IReadOnlyList<PodKey> Keys(Netns netns) =>
+    [
+        .. Elements(netns).Select(e => new PodKey("inet", e.Set, e.Address.ToString(), e.Comment)),
+        .. InterfaceElements(netns).Select(e => new PodKey(e.Family, e.Set, e.Name, e.Comment)),
+    ];
+
     /// <summary>The elements for <paramref name="address"/> (normally zero or one).</summary>
-    public static IReadOnlyList<MapElement> ElementsFor(Netns netns, IPAddress address) =>
+    public static IReadOnlyList<PodSetElement> ElementsFor(Netns netns, IPAddress address) =>
         [.. Elements(netns).Where(e => e.Address.Equals(address))];
 }
 
 /// <summary>
-/// One element of a pod set (<see cref="Map"/> is the set's name, e.g. pods4-mark-00000010-00000010), with its
+/// One element of a pod set (<see cref="Set"/> is the set's name, e.g. pods4-mark-00000010-00000010), with its
 /// owner comment and what the prerouting rule does with its addresses (e.g. goto mark-00000010-00000010;
 /// "none" when no rule looks the set up).
 /// </summary>
-public sealed record MapElement(string Map, IPAddress Address, string? Comment, string Verdict, string? Target);
+public sealed record PodSetElement(string Set, IPAddress Address, string? Comment, string Verdict, string? Target);
 
 /// <summary>One element of an ifname set: the table's family ("bridge" or "inet"), the set, the interface name and its owner comment.</summary>
 public sealed record InterfaceElement(string Family, string Set, string Name, string? Comment);
+
+/// <summary>One key element of either fwmark table: its family, set, key (address or interface name) and owner comment.</summary>
+public sealed record PodKey(string Family, string Set, string Key, string? Comment)
+{
+    /// <summary>Whether this is a bridge-port key (set ports-&lt;mark chain&gt; of <c>bridge fwmark</c>).</summary>
+    public bool IsBridgePort => Family == "bridge" && Set.StartsWith("ports-", StringComparison.Ordinal);
+}

@@ -1,0 +1,31 @@
+using Fwmark.Cli;
+using Fwmark.Cni;
+using Fwmark.Core;
+using Fwmark.Core.Inspection;
+using Fwmark.Core.Logging;
+using Fwmark.Core.Routing;
+using Fwmark.Linux.Dataplane;
+using Fwmark.Linux.Inspection;
+using Fwmark.Linux.Links;
+using Fwmark.Linux.Routing;
+
+namespace Fwmark;
+
+/// <summary>
+/// The composition root: the one place that picks the kernel backends. The CNI plugin and every
+/// operator command get their dataplane, routing and node view from here, so `fwmark reconcile` and
+/// `fwmark doctor` judge the node with exactly the code that ADD programs it with.
+/// </summary>
+internal sealed class NodeServices : IFwmarkServices
+{
+    public IRouting Routing() => new RtnetlinkRouting();
+
+    public INodeView Node() => new KernelNodeView();
+
+    /// <param name="startTimestamp">Stopwatch timestamp of the process start: the log's durationMs covers the whole exec.</param>
+    public ICniPlugin Plugin(TextWriter log, long startTimestamp)
+    {
+        var record = new InvocationRecord();
+        return new LoggingPlugin(new FwmarkPlugin(new NftDataplane(), log, Routing(), new RtnetlinkHostLinks(), record), record, startTimestamp, log);
+    }
+}
