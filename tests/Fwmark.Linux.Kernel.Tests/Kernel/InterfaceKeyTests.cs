@@ -114,18 +114,19 @@ public class InterfaceKeyTests : KernelTestBase
     }
 
     [Fact]
-    public void A_failure_in_the_bridge_table_leaves_the_inet_table_untouched_too()
+    public void A_bridge_prerouting_of_another_priority_is_remade_with_the_rest_in_one_transaction()
     {
-        // A foreign chain called "prerouting" with another priority in bridge fwmark: our NEWCHAIN fails, and
-        // with it the inet half of the same batch.
+        // Drift in bridge fwmark: a chain called "prerouting" at priority 0 (after the bridge's own decisions).
+        // Exact repair deletes and re-makes it at -200 in the same batch as the inet table and the port.
         Node.Nft("add", "table", "bridge", "fwmark");
         Node.Nft("add", "chain", "bridge", "fwmark", "prerouting", "{ type filter hook prerouting priority 0; }");
-        var before = Node.Ruleset();
 
-        var error = Assert.Throws<DataplaneException>(() => Dataplane.InstallTarget(PodA, Port("vethA", "10.88.0.5"), Vpn));
+        Dataplane.InstallTarget(PodA, Port("vethA", "10.88.0.5"), Vpn);
 
-        Assert.Contains("add chain prerouting in table bridge fwmark", error.Message);
-        Assert.Equal(before, Node.Ruleset());
+        var bridge = Node.Nft("-y", "list", "table", "bridge", "fwmark"); // -y: numeric priorities
+        Assert.Contains("hook prerouting priority -200;", bridge);
+        Assert.DoesNotContain("priority 0;", bridge);
+        Assert.Empty(Dataplane.VerifyTarget(PodA, Port("vethA", "10.88.0.5"), Vpn));
     }
 
     private List<(string Name, string? Comment)> Names(string family, string prefix) =>
