@@ -34,10 +34,14 @@ done
 
 ns="fwb-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 created=""
+# The plugin's lock and attachment records of this run: a scratch dir, never the machine's /run/fwmark.
+state_dir=$(mktemp -d /tmp/fwmark-bench-state.XXXXXX)
+export FWMARK_RUN_DIR=$state_dir
 cleanup() {
   if [[ -n $created ]]; then
     ip netns del "$ns" || echo "run.sh: failed to delete netns $ns" >&2
   fi
+  rm -rf "$state_dir"
 }
 trap cleanup EXIT
 # Turn signals into a normal exit so the EXIT trap removes the namespace.

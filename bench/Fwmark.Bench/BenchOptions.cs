@@ -42,4 +42,10 @@ internal sealed record BenchOptions
 
     /// <summary>When set, the results are also written here as JSON.</summary>
     public string? Out { get; init; }
+
+    /// <summary>Agent mode (<see cref="AgentBench"/>) when &gt; 0: how many flushes to time at each N.</summary>
+    public int AgentFlushes { get; init; }
+
+    /// <summary>Agent mode: how many VPN delete/re-create cycles to time (needs --route-device).</summary>
+    public int AgentVpnCycles { get; init; }
 }

@@ -9,7 +9,8 @@ internal static class BenchOptionsParser
         usage: Fwmark.Bench --plugin PATH --hello PATH [--counts 0,1000,10000] [--iterations 300]
                             [--warmup 5] [--populate-jobs 1] [--cni-netns PATH] [--route-device DEV] [--path address|bridge]
                             [--log-file PATH]
-                            [--out results.json]
+                            [--out results.json] [--agent-flushes 50 [--agent-vpn-cycles 20]]
+        With --agent-flushes: runs `PLUGIN agent` and times its reaction to flushes and VPN returns instead.
         Must run inside a network namespace that is not the host's (see bench/run.sh).
         """;
 
@@ -66,7 +67,11 @@ internal static class BenchOptionsParser
             RouteDevice = values.Remove("route-device", out var device) ? device : null,
             LogFile = values.Remove("log-file", out var logFile) ? logFile : null,
             Out = values.Remove("out", out var outPath) ? outPath : null,
+            AgentFlushes = Number("agent-flushes", 0, 0),
+            AgentVpnCycles = Number("agent-vpn-cycles", 0, 0),
         };
+        if (options.AgentVpnCycles > 0 && options.RouteDevice is null)
+            problems.Add("--agent-vpn-cycles needs --route-device (the VPN device to delete and re-create)");
 
         foreach (var unknown in values.Keys)
             problems.Add($"unknown option --{unknown}");

@@ -30,6 +30,9 @@ internal static class Exec
         // A runtime passes its own environment plus CNI_*; ours would add DOTNET_* noise, so keep only PATH.
         info.Environment.Clear();
         info.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        // The plugin's state dir (lock, attachment records): run.sh points it at a scratch dir, never /run/fwmark.
+        if (Environment.GetEnvironmentVariable("FWMARK_RUN_DIR") is { Length: > 0 } stateDir)
+            info.Environment["FWMARK_RUN_DIR"] = stateDir;
         foreach (var (key, value) in env)
             info.Environment[key] = value;
 

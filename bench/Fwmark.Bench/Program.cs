@@ -2,6 +2,8 @@
 // Exit codes: 0 measured (targets are reported, not enforced), 1 a plugin call or sanity check failed,
 // 2 bad arguments, 3 refused to run in the host's network namespace.
 using Fwmark.Bench;
+using Fwmark.Testbed;
+using Fwmark.Testbed.Namespaces;
 
 var options = BenchOptionsParser.Parse(args, out var errors);
 if (errors.Count > 0)
@@ -12,9 +14,13 @@ if (errors.Count > 0)
     return 2;
 }
 
-if (NetnsGuard.WhyUnsafe() is { } reason)
+try
 {
-    Console.Error.WriteLine($"fwmark-bench: {reason}");
+    NetnsGuard.EnsureSelfNotInitial();
+}
+catch (Exception e) when (e is UnsafeNetnsException or TestbedException)
+{
+    Console.Error.WriteLine($"fwmark-bench: {e.Message}");
     return 3;
 }
 
@@ -24,6 +30,20 @@ foreach (var binary in new[] { options.Plugin, options.Hello })
     {
         Console.Error.WriteLine($"fwmark-bench: failed to find binary {binary}: no such file");
         return 2;
+    }
+}
+
+if (options.AgentFlushes > 0)
+{
+    try
+    {
+        Console.Out.Write(new AgentBench(options, Console.Error).Run());
+        return 0;
+    }
+    catch (Exception e) when (e is PluginCallFailedException or InvalidOperationException or TimeoutException)
+    {
+        Console.Error.WriteLine($"fwmark-bench: FAILED: {e.Message}");
+        return 1;
     }
 }
 

@@ -1,4 +1,6 @@
+using Fwmark.Core;
 using Fwmark.Core.Inspection;
+using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 
 namespace Fwmark.Cli;
@@ -11,6 +13,12 @@ public interface IFwmarkServices
 {
     /// <summary>The policy routing backend (what the plugin's ADD uses).</summary>
     IRouting Routing();
+
+    /// <summary>The nftables dataplane (what the plugin's ADD uses), for restoring recorded attachments.</summary>
+    IDataplane Dataplane();
+
+    /// <summary>The attachment records the plugin keeps (docs/records.md), or null when none are kept.</summary>
+    IAttachmentRecordStore? Records();
 
     /// <summary>A read-only view of the node's kernel state, for doctor.</summary>
     INodeView Node();

@@ -8,7 +8,7 @@ namespace Fwmark.Cli;
 /// installed or the record cannot be read: then /etc/cni/net.d, as before. The result is a local path (under
 /// <c>root</c>).
 /// </summary>
-internal static class InstalledConfDir
+public static class InstalledConfDir
 {
     public static string Find(string root)
     {

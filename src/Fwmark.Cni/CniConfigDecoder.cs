@@ -41,7 +41,12 @@ internal static class CniConfigDecoder
         }
         catch (JsonException e)
         {
-            throw DecodeFailure(e.Message);
+            throw DecodeFailure($"stdin is not valid JSON: {JsonProblem.Describe(e)}");
+        }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-key check decodes every key: one that is not text fails there.
+            throw DecodeFailure("the config: a key holds invalid UTF-8 or a lone UTF-16 surrogate (an escape such as \\ud800 that is not half of a pair), which is not text");
         }
 
         return node as JsonObject ?? throw DecodeFailure($"expected a JSON object, got {CniJson.KindOf(node)}");
@@ -54,6 +59,7 @@ internal static class CniConfigDecoder
     public static string? PeekVersion(JsonObject? config) =>
         config?["cniVersion"] is JsonValue value
         && value.GetValueKind() == JsonValueKind.String
+        && TextValidation.Problem(value, "cniVersion") is null
         && CniVersion.TryParse(value.GetValue<string>(), out _)
             ? value.GetValue<string>()
             : null;
@@ -61,6 +67,7 @@ internal static class CniConfigDecoder
     /// <summary>Builds the request; checks run in the order version, name, verb gating, the rest.</summary>
     public static CniRequest Decode(CniCommand command, AttachmentEnv attachment, string? cniArgs, JsonObject config)
     {
+        config = RequireText(command, config);
         string version;
         try
         {
@@ -94,6 +101,33 @@ internal static class CniConfigDecoder
             RuntimeConfig = ReadRuntimeConfig(config, lenient: command == CniCommand.Del),
             ValidAttachments = command == CniCommand.Gc ? ReadAttachments(config) : null,
         };
+    }
+
+    /// <summary>
+    /// Every key and string must be text (<see cref="TextValidation"/>). DEL keeps its leniency: a
+    /// prevResult or runtimeConfig that is not text is dropped, as an unreadable one is.
+    /// </summary>
+    private static JsonObject RequireText(CniCommand command, JsonObject config)
+    {
+        if (TextValidation.Problem(config, "") is not { } problem)
+        {
+            return config;
+        }
+
+        if (command == CniCommand.Del)
+        {
+            foreach (var key in new[] { "prevResult", "runtimeConfig" })
+            {
+                if (TextValidation.Problem(config[key], key) is not null)
+                {
+                    config.Remove(key);
+                }
+            }
+
+            problem = TextValidation.Problem(config, "");
+        }
+
+        return problem is null ? config : throw DecodeFailure(problem);
     }
 
     private static string ReadName(JsonObject config)

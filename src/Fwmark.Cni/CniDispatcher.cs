@@ -139,8 +139,15 @@ public static class CniDispatcher
         return error;
     }
 
+    /// <summary>Longest msg and details an error carries: whatever value a message quotes, the reply stays readable.</summary>
+    internal const int MaxMessageChars = 1000;
+
+    internal const int MaxDetailsChars = 8000;
+
     private static int Fail(TextWriter stdout, TextWriter stderr, string? version, int code, string msg, string? details)
     {
+        msg = Text.Cut(msg, MaxMessageChars);
+        details = details is null ? null : Text.Cut(details, MaxDetailsChars);
         try
         {
             WriteLine(stdout, ErrorJson(version, code, msg, details));

@@ -3,6 +3,7 @@ using Fwmark.Cni;
 using Fwmark.Core.Config;
 using Fwmark.Core.Logging;
 using Fwmark.Core.Paths;
+using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 using Fwmark.Core.Selection;
 
@@ -17,10 +18,18 @@ namespace Fwmark.Core;
 /// and shared by every pod of a mark, so DEL never removes them and a VPN that is down never fails
 /// STATUS (that would make the node NotReady).
 /// One short line per decision goes to <paramref name="log"/> (stderr in production).
+///
+/// <paramref name="records"/> (null: keep none) gets one <see cref="AttachmentRecord"/> per attachment,
+/// written before the kernel is programmed, so no marked attachment ever exists without its record
+/// (a crash after the record and before the kernel leaves a record that reconcile restores and the
+/// runtime's DEL removes). A failed ADD deletes its record again. DEL and GC remove records first and
+/// never fail because of them: the kernel's owner tags decide what is removed.
 /// Its decisions (selection, addresses, warnings) also go into <paramref name="record"/>, for the log file.
 /// </summary>
-public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IHostLinks? links = null, InvocationRecord? record = null) : ICniPlugin
+public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IAttachmentRecordStore? records = null, InvocationRecord? record = null, IHostLinks? links = null) : ICniPlugin
 {
+    public const string ArgPodName = "K8S_POD_NAME";
+
     private readonly InvocationRecord _record = record ?? new InvocationRecord();
 
     public void Add(CniRequest request)
@@ -47,18 +56,29 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
 
         // Which key marks the attachment, decided before anything on the node changes (an inconsistent result fails here).
         var path = PathOf(request, prevResult);
-        if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
+        var routed = config.Routes.TryGetValue(selection.Mark.Name, out var route);
+        Record(request, addresses, selection, route);
+        try
         {
-            // Rules and the fail-closed route first: a marked packet must never exist without them.
-            // Warnings (VPN device missing or down) do not fail ADD: the table is fail-closed meanwhile.
-            foreach (var warning in Kernel(() => routing.Ensure(selection.Mark, route)))
+            if (routed)
             {
-                _record.Warnings.Add(warning);
-                Log(request, $"warning: {warning}");
+                // Rules and the fail-closed route first: a marked packet must never exist without them.
+                // Warnings (VPN device missing or down) do not fail ADD: the table is fail-closed meanwhile.
+                foreach (var warning in Kernel(() => routing.Ensure(selection.Mark, route!)))
+                {
+                    _record.Warnings.Add(warning);
+                    Log(request, $"warning: {warning}");
+                }
             }
+
+            Kernel(() => dataplane.InstallTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark));
+        }
+        catch
+        {
+            ForgetRecord(request);
+            throw;
         }
 
-        Kernel(() => dataplane.InstallTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark));
         Log(request, $"marked {Marked(path, addresses)} with {Describe(selection)} (path: {path.Describe()}: {path.Reason})");
     }
 
@@ -66,6 +86,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     {
         var keys = DelKeys(request);
         _record.Addresses = keys?.Addresses ?? [];
+        ForgetRecord(request);
         Kernel(() => dataplane.RemoveKeys(OwnerOf(request), keys));
         Log(request, keys is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", keys.Addresses.Select(a => a.ToString()).Concat(keys.Interfaces))}");
     }
@@ -114,8 +135,23 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             .Select(a => new AttachmentOwner(request.NetworkName, a.ContainerId, a.IfName))
             .Distinct()
             .ToList();
+        var staleRecords = 0;
+        if (records is not null)
+        {
+            try
+            {
+                using var session = records.Open();
+                staleRecords = session.DeleteStale(request.NetworkName, valid);
+            }
+            catch (DataplaneException e)
+            {
+                log.WriteLine($"fwmark: GC {request.NetworkName}: warning: stale records were not removed: {e.Message}");
+            }
+        }
+
         var removed = Kernel(() => dataplane.Collect(request.NetworkName, valid));
-        log.WriteLine($"fwmark: GC {request.NetworkName}: removed {removed} stale element(s), kept those of {valid.Count} valid attachment(s)");
+        var recordsText = records is null ? "" : $" and {staleRecords} stale record(s)";
+        log.WriteLine($"fwmark: GC {request.NetworkName}: removed {removed} stale element(s){recordsText}, kept those of {valid.Count} valid attachment(s)");
     }
 
     public void Status(CniRequest request)
@@ -137,6 +173,54 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
         }
 
         log.WriteLine($"fwmark: STATUS {request.NetworkName}: dataplane available");
+    }
+
+    /// <summary>
+    /// Writes the attachment's record, after refusing a mark that another network on this node routes
+    /// differently (both networks' ADDs would otherwise keep withdrawing each other's rules).
+    /// </summary>
+    private void Record(CniRequest request, IReadOnlyList<IPAddress> addresses, MarkSelection selection, RouteSpec? route)
+    {
+        if (records is null)
+        {
+            return;
+        }
+
+        using var session = Kernel(records.Open);
+        if (route is not null && Kernel(() => session.Claim(request.NetworkName, selection.Mark, route)) is { } other)
+        {
+            throw new CniException(CniErrorCodes.InvalidNetworkConfig,
+                $"failed to mark attachment {request.ContainerId}/{request.IfName}: network {request.NetworkName} routes mark {selection.Mark.Name} (0x{selection.Mark.Value:x}/0x{selection.Mark.Mask:x}) {RouteText.Describe(route)}, but network {other.Network} already routes 0x{other.Value:x}/0x{other.Mask:x} on this node {RouteText.Describe(other.Route)}",
+                $"networks {other.Network} and {request.NetworkName} would keep replacing each other's policy routing; give both the same route for this mark, or marks whose bits differ inside both masks and different tables (claims: {records.Location})");
+        }
+
+        Kernel(() => session.Save(new AttachmentRecord(
+            OwnerOf(request),
+            addresses,
+            selection.Mark,
+            route,
+            request.Args.GetValueOrDefault(MarkSelector.ArgNamespace),
+            request.Args.GetValueOrDefault(ArgPodName),
+            DateTimeOffset.UtcNow)));
+    }
+
+    /// <summary>Removes the attachment's record; a store that cannot be used is logged, never fatal (DEL must not block).</summary>
+    private void ForgetRecord(CniRequest request)
+    {
+        if (records is null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var session = records.Open();
+            session.Delete(OwnerOf(request));
+        }
+        catch (DataplaneException e)
+        {
+            Log(request, $"warning: the attachment record was not removed: {e.Message}");
+        }
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Fwmark.Cni;
 using Fwmark.Core;
 using Fwmark.Core.Inspection;
 using Fwmark.Core.Logging;
+using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Inspection;
@@ -13,12 +14,17 @@ namespace Fwmark;
 
 /// <summary>
 /// The composition root: the one place that picks the kernel backends. The CNI plugin and every
-/// operator command get their dataplane, routing and node view from here, so `fwmark reconcile` and
-/// `fwmark doctor` judge the node with exactly the code that ADD programs it with.
+/// operator command get their dataplane, routing, attachment records and node view from here, so
+/// `fwmark reconcile` and `fwmark doctor` judge the node with exactly the code that ADD programs it
+/// with, and every one of them uses the same state directory (<see cref="StatePaths"/>).
 /// </summary>
 internal sealed class NodeServices : IFwmarkServices
 {
-    public IRouting Routing() => new RtnetlinkRouting();
+    public IRouting Routing() => new RtnetlinkRouting(lockPath: StatePaths.LockPath);
+
+    public IDataplane Dataplane() => new NftDataplane(lockPath: StatePaths.LockPath);
+
+    public IAttachmentRecordStore? Records() => StatePaths.Records();
 
     public INodeView Node() => new KernelNodeView();
 
@@ -26,6 +32,6 @@ internal sealed class NodeServices : IFwmarkServices
     public ICniPlugin Plugin(TextWriter log, long startTimestamp)
     {
         var record = new InvocationRecord();
-        return new LoggingPlugin(new FwmarkPlugin(new NftDataplane(), log, Routing(), new RtnetlinkHostLinks(), record), record, startTimestamp, log);
+        return new LoggingPlugin(new FwmarkPlugin(Dataplane(), log, Routing(), Records(), record, new RtnetlinkHostLinks()), record, startTimestamp, log);
     }
 }

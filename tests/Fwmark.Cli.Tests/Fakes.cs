@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Fwmark.Core;
 using Fwmark.Core.Inspection;
+using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 
 namespace Fwmark.Cli.Tests;
@@ -57,6 +58,11 @@ internal sealed class FakeServices : IFwmarkServices
     public IRouting Routing() => Throw is null ? RoutingFake : throw Throw;
 
     public INodeView Node() => Throw is null ? NodeFake : throw Throw;
+
+    /// <summary>No records: the CLI tests cover the conflist side; Core's ReconcilerRecordTests the records.</summary>
+    public IDataplane Dataplane() => throw new InvalidOperationException("the CLI tests keep no records, so reconcile must not ask for the dataplane");
+
+    public IAttachmentRecordStore? Records() => null;
 }
 
 /// <summary>One CLI run in-process: exit code and both streams.</summary>

@@ -27,7 +27,17 @@ public sealed class BadInputTests(BadInputBed fixture) : IClassFixture<BadInputB
         { "missing CNI_CONTAINERID", 4, "CNI_CONTAINERID" },
         { "missing CNI_NETNS", 4, "CNI_NETNS" },
         { "missing CNI_IFNAME", 4, "CNI_IFNAME" },
+        // Issue 8: on main these were accepted (the first then failed with 999 after programming the kernel,
+        // the typos exited 0), and the huge annotation came back whole in the error.
+        { "lone surrogate in a pass-through prevResult field", 6, "prevResult.interfaces" },
+        { "typo rout inside a mark", 7, "marks.vpn.rout" },
+        { "typo inside a route", 7, "marks.vpn.route.gatway" },
+        { "typo defaultmark at the top", 7, "defaultmark" },
+        { "1 MB annotation naming no mark", 7, "unknown mark name" },
     };
+
+    /// <summary>No error a runtime logs should be bigger than this, whatever the input quoted in it.</summary>
+    private const int MaxErrorBytes = 20_000;
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -46,6 +56,8 @@ public sealed class BadInputTests(BadInputBed fixture) : IClassFixture<BadInputB
         var message = $"{error["msg"]} {error["details"]}";
         Assert.False(string.IsNullOrWhiteSpace(error["msg"]?.GetValue<string>()), result.Describe());
         Assert.True(message.Contains(mentions, StringComparison.OrdinalIgnoreCase), $"{@case}: message does not mention {mentions}\n{result.Describe()}");
+        Assert.True(result.Stdout.Length < MaxErrorBytes, $"{@case}: the error is {result.Stdout.Length} bytes");
+        Assert.DoesNotMatch(@"\b[A-Z][a-z]+[A-Z][A-Za-z]*_|\b(IO|Arg|Json)_[A-Za-z]+|TooLarge|CannotTranscode", message);
     }
 
     [Fact]
@@ -111,6 +123,25 @@ public sealed class BadInputTests(BadInputBed fixture) : IClassFixture<BadInputB
                 break;
             case "unsupported cniVersion":
                 stdin["cniVersion"] = "9.9.9";
+                break;
+            case "lone surrogate in a pass-through prevResult field":
+                // JSON text, not a JsonObject: the escape must reach the plugin exactly as a runtime could send it.
+                var text = stdin.ToJsonString();
+                var at = text.IndexOf("\"mac\":\"", StringComparison.Ordinal);
+                Assert.True(at > 0, text);
+                return text.Insert(at + "\"mac\":\"".Length, "\\ud800");
+            case "typo rout inside a mark":
+                vpn["rout"] = new JsonObject { ["table"] = 100 };
+                break;
+            case "typo inside a route":
+                vpn["route"] = new JsonObject { ["table"] = 100, ["gatway"] = "192.0.2.1" };
+                break;
+            case "typo defaultmark at the top":
+                stdin["defaultmark"] = "vpn";
+                stdin.Remove("runtimeConfig");
+                break;
+            case "1 MB annotation naming no mark":
+                stdin["runtimeConfig"] = new JsonObject { [FwmarkPluginConfig.AnnotationsCapability] = new JsonObject { [FwmarkPluginConfig.NameAnnotation] = new string('v', 1 << 20) } };
                 break;
             case "missing CNI_CONTAINERID":
             case "missing CNI_NETNS":

@@ -16,6 +16,9 @@ public sealed class NodeTestbed : IDisposable
 {
     public const string NamePrefix = "fwe-";
 
+    /// <summary>The plugin's override of its state directory (src/Fwmark/StatePaths.cs).</summary>
+    public const string StateDirVariable = "FWMARK_RUN_DIR";
+
     private NodeTestbed(string runId, CleanupStack cleanup)
     {
         RunId = runId;
@@ -25,6 +28,8 @@ public sealed class NodeTestbed : IDisposable
         cleanup.Push($"work dir {WorkDir}", () => Directory.Delete(WorkDir, recursive: true));
 
         Node = NewNetns("node");
+        // The plugin's lock and attachment records of this run: never the machine's /run/fwmark.
+        Node.Environment = new Dictionary<string, string?> { [StateDirVariable] = StateDir };
         var mainNs = NewNetns("main");
         var vpnNs = NewNetns("vpn");
         Inet = NewNetns("inet");
@@ -44,6 +49,12 @@ public sealed class NodeTestbed : IDisposable
 
     /// <summary>A scratch directory for this run (plugin bin dir, IPAM state), removed with the testbed.</summary>
     public string WorkDir { get; }
+
+    /// <summary>The plugin's state directory of this run (FWMARK_RUN_DIR of every command in <see cref="Node"/>).</summary>
+    public string StateDir => System.IO.Path.Combine(WorkDir, "run-fwmark");
+
+    /// <summary>Where the plugin keeps its records in this run (docs/records.md).</summary>
+    public string RecordsDir => System.IO.Path.Combine(StateDir, "attachments");
 
     /// <summary>The node's (runtime's) namespace: where the CNI plugins and the plugin's nftables table live.</summary>
     public Netns Node { get; }

@@ -20,7 +20,8 @@ internal static class ConfigJson
         return parent.Length == 0 && plain ? key : parent + step;
     }
 
-    public static string Quote(string text) => JsonValue.Create(text).ToJsonString(Relaxed);
+    /// <summary>A JSON string literal of <paramref name="text"/>, cut when long (a 1 MB annotation is not echoed whole).</summary>
+    public static string Quote(string text) => JsonValue.Create(Cni.Text.Cut(text)).ToJsonString(Relaxed);
 
     /// <summary>The value as the user wrote it (numbers keep their original text, e.g. <c>16.0</c>).</summary>
     public static string Render(JsonNode? node)

@@ -6,7 +6,9 @@ namespace Fwmark.Core.Config;
 
 /// <summary>
 /// Turns the plugin object of a conflist into a <see cref="PluginConfig"/> (README "Configuration").
-/// Unknown keys are ignored because runtimes add their own; a known key with a wrong type or value is a
+/// Unknown top-level keys are ignored because runtimes add their own, except one that differs from
+/// ours only by case (a typo like "defaultmark" would silently mark nothing); inside a mark and its
+/// route every key must be ours (runtimes never add keys there). A known key with a wrong type or value is a
 /// problem naming its JSON path and the value. All problems are collected and thrown together as one
 /// <see cref="Cni.CniException"/> with code 7.
 /// A JSON null in an optional key means "not set".
@@ -18,6 +20,7 @@ public static class PluginConfigParser
     public static PluginConfig Parse(JsonObject plugin)
     {
         var problems = new ConfigProblems();
+        KnownKeys.CheckTopLevel(plugin, problems);
         var routes = new Dictionary<string, RouteSpec>(StringComparer.Ordinal);
         var marks = ParseMarks(plugin, routes, problems);
         RouteSpecParser.CheckSharedTables(routes, problems);
@@ -106,6 +109,7 @@ public static class PluginConfigParser
             return (null, null);
         }
 
+        KnownKeys.CheckExact(path, entry, KnownKeys.Mark, "a mark", problems);
         uint? value = null;
         var markPath = ConfigJson.Member(path, "mark");
         if (!entry.TryGetPropertyValue("mark", out var markNode))

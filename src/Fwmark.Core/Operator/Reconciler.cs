@@ -1,20 +1,31 @@
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fwmark.Cni;
 using Fwmark.Core.Config;
+using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 
 namespace Fwmark.Core.Operator;
 
 /// <summary>
-/// <c>fwmark reconcile</c>: re-ensures the rules and routes of every mark with a <c>route</c> in a set
-/// of conflists. The plugin only runs on pod events, but a route through a VPN interface vanishes
-/// with the interface, so a VPN up-hook or a systemd unit calls this. Quiet when the node already
-/// matches; one line per repair, warning or problem otherwise.
+/// <c>fwmark reconcile</c>: restores everything the plugin owns on the node without any CNI call.
+/// First the rules and routes of every mark with a <c>route</c> in a set of conflists; then, from the
+/// attachment records (<see cref="IAttachmentRecordStore"/>), the routing of recorded marks no conflist
+/// routes, and every recorded attachment's elements, through the same <see cref="IDataplane.InstallTarget"/>
+/// as ADD (which also makes the table and chains). Nothing else restores them after an
+/// <c>nft flush ruleset</c> when no node agent runs.
+///
+/// The records are a restore source, not the authority: an address recorded by two attachments goes to
+/// the newest record (the older one is stale and deleted), and an address whose kernel element names
+/// another owner is left to that owner (reported). Each restore runs under the record store's lock and
+/// re-reads its record there, so a DEL that removed the record meanwhile is never undone.
+///
+/// Quiet when the node already matches; one line per repair, warning or problem otherwise.
 /// </summary>
-public sealed class Reconciler(IRouting routing, TextWriter output)
+public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? dataplane = null, IAttachmentRecordStore? records = null)
 {
-    /// <summary>Result of one run: whether the node matches the config afterwards.</summary>
+    /// <summary>Result of one run: whether the node matches the config and the records afterwards.</summary>
     public sealed record Outcome(bool NodeMatches, int Repaired);
 
     /// <param name="conflists">(path, JSON text) of each file in the CNI config dir.</param>
@@ -23,6 +34,7 @@ public sealed class Reconciler(IRouting routing, TextWriter output)
         var matches = true;
         var repaired = 0;
         var done = new HashSet<(MarkSpec, RouteSpec)>();
+        var routedByConfig = new HashSet<(uint, uint)>();
         foreach (var (path, text) in conflists)
         {
             foreach (var plugin in FwmarkPlugins(path, text, ref matches))
@@ -42,6 +54,7 @@ public sealed class Reconciler(IRouting routing, TextWriter output)
                 foreach (var (name, route) in config.Routes)
                 {
                     var mark = config.Marks[name];
+                    routedByConfig.Add((mark.Value, mark.Mask));
                     // Several networks may share a mark and its table: ensure each combination once.
                     if (done.Add((mark with { Name = "" }, route)))
                     {
@@ -53,8 +66,141 @@ public sealed class Reconciler(IRouting routing, TextWriter output)
             }
         }
 
+        if (records is not null && dataplane is not null)
+        {
+            var (ok, fixedCount) = RestoreRecords(routedByConfig, done);
+            matches &= ok;
+            repaired += fixedCount;
+        }
+
         return new Outcome(matches, repaired);
     }
+
+    private (bool Ok, int Repaired) RestoreRecords(HashSet<(uint, uint)> routedByConfig, HashSet<(MarkSpec, RouteSpec)> done)
+    {
+        var problems = new List<string>();
+        var all = records!.ReadAll(problems);
+        foreach (var problem in problems)
+        {
+            output.WriteLine($"{problem} (its attachment, if it still exists, is not restored; delete the file once the pod is gone)");
+        }
+
+        var ok = problems.Count == 0;
+        var repaired = 0;
+
+        // A mark routed only by networks whose conflists are elsewhere keeps the routing ADD made.
+        foreach (var record in all.Where(r => r.Route is not null && !routedByConfig.Contains((r.Mark.Value, r.Mark.Mask))))
+        {
+            if (done.Add((record.Mark with { Name = "" }, record.Route!)))
+            {
+                var (routeOk, fixedCount) = Reconcile($"record {records.Location}/{record.Owner.Network}/{record.Owner.Key}.json", record.Mark, record.Route!);
+                ok &= routeOk;
+                repaired += fixedCount;
+            }
+        }
+
+        // The newest record of each address owns it.
+        var newest = all.SelectMany(r => r.Addresses.Select(a => (Address: a, Record: r)))
+            .GroupBy(x => x.Address)
+            .ToDictionary(g => g.Key, g => g.MaxBy(x => x.Record.RecordedAt).Record);
+        foreach (var record in all)
+        {
+            var addresses = record.Addresses.Where(a => ReferenceEquals(newest[a], record)).ToList();
+            if (addresses.Count < record.Addresses.Count)
+            {
+                (var recordOk, var fixedCount) = Supersede(record, addresses, newest);
+                ok &= recordOk;
+                repaired += fixedCount;
+                if (addresses.Count == 0)
+                {
+                    continue;
+                }
+            }
+
+            var (restored, count) = Restore(record, addresses);
+            ok &= restored;
+            repaired += count;
+        }
+
+        return (ok, repaired);
+    }
+
+    private (bool Ok, int Repaired) Supersede(AttachmentRecord record, List<IPAddress> kept, Dictionary<IPAddress, AttachmentRecord> newest)
+    {
+        var lost = record.Addresses.Except(kept).ToList();
+        var by = string.Join(", ", lost.Select(a => $"{a} by {Name(newest[a].Owner)}"));
+        if (kept.Count > 0)
+        {
+            output.WriteLine($"{Name(record.Owner)}: not restoring addresses recorded again later ({by})");
+            return (true, 0);
+        }
+
+        try
+        {
+            using var session = records!.Open();
+            session.Delete(record.Owner);
+            output.WriteLine($"{Name(record.Owner)}: deleted its stale record: every address of it was recorded again later ({by})");
+            return (true, 1);
+        }
+        catch (Exception e) when (e is DataplaneException or CniException)
+        {
+            output.WriteLine($"{Name(record.Owner)}: failed to delete its stale record: {e.Message}");
+            return (false, 0);
+        }
+    }
+
+    private (bool Ok, int Repaired) Restore(AttachmentRecord record, List<IPAddress> addresses)
+    {
+        var where = $"{Name(record.Owner)} ({string.Join(", ", addresses)}, mark {record.Mark.Name} 0x{record.Mark.Value:x}/0x{record.Mark.Mask:x})";
+        try
+        {
+            using var session = records!.Open();
+            if (session.Read(record.Owner) is not { } current || current.RecordedAt != record.RecordedAt)
+            {
+                return (true, 0); // DEL'd or re-ADDed since the records were read: that call did the work
+            }
+
+            var plane = dataplane!;
+            var before = plane.Verify(record.Owner, addresses, record.Mark);
+            if (before.Count == 0)
+            {
+                return (true, 0);
+            }
+
+            // NftVerifier's wording: the kernel names another owner, and owner tags are the authority.
+            var foreign = before.Where(p => p.Contains("owned by another attachment", StringComparison.Ordinal)).ToList();
+            if (foreign.Count > 0)
+            {
+                foreach (var problem in foreign)
+                {
+                    output.WriteLine($"{where}: not restored: {problem}");
+                }
+
+                return (false, 0);
+            }
+
+            plane.Install(record.Owner, addresses, record.Mark);
+            var after = plane.Verify(record.Owner, addresses, record.Mark);
+            foreach (var problem in before.Except(after, StringComparer.Ordinal))
+            {
+                output.WriteLine($"{where}: restored ({problem})");
+            }
+
+            foreach (var problem in after)
+            {
+                output.WriteLine($"{where}: still wrong: {problem}");
+            }
+
+            return (after.Count == 0, 1);
+        }
+        catch (Exception e) when (e is DataplaneException or CniException)
+        {
+            output.WriteLine($"{where}: {e.Message}");
+            return (false, 0);
+        }
+    }
+
+    private static string Name(AttachmentOwner owner) => $"{owner.Network}/{owner.ContainerId}/{owner.IfName}";
 
     private (bool Ok, int Repaired) Reconcile(string path, MarkSpec mark, RouteSpec route)
     {
@@ -118,7 +264,7 @@ public sealed class Reconciler(IRouting routing, TextWriter output)
         catch (JsonException e)
         {
             // .NET's text spans two lines ("... LineNumber: 0 | BytePositionInLine: 1."); one is enough here.
-            output.WriteLine($"{path}: failed to parse conflist: {e.Message.Split('\n')[0].TrimEnd()}");
+            output.WriteLine($"{path}: failed to parse conflist: {JsonProblem.Describe(e)}");
             matches = false;
             return [];
         }

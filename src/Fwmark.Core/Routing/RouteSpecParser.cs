@@ -10,7 +10,8 @@ namespace Fwmark.Core.Routing;
 /// <summary>
 /// Reads <c>marks.&lt;name&gt;.route</c> into a <see cref="RouteSpec"/> in the style of
 /// <see cref="PluginConfigParser"/>: every problem is added to the shared <see cref="ConfigProblems"/>
-/// (path, value as written, what is wrong), a JSON null means "not set", unknown keys are ignored.
+/// (path, value as written, what is wrong), a JSON null means "not set", an unknown key is a problem
+/// (a typo such as "gatway" would otherwise route without a gateway).
 /// </summary>
 internal static class RouteSpecParser
 {
@@ -38,7 +39,7 @@ internal static class RouteSpecParser
             return null;
         }
 
-        var valid = true;
+        var valid = KnownKeys.CheckExact(path, route, KnownKeys.Route, "a route", problems);
         if (markValue == 0)
         {
             // fwmark 0/M selects every packet whose M bits are clear: all of the node's unmarked traffic.

@@ -32,7 +32,7 @@ public static class MarkSelector
 
         if (request.Args.TryGetValue(ArgNamespace, out var ns) && config.Namespaces.TryGetValue(ns, out var nsName))
         {
-            return Resolve(config, nsName, $"namespace {ns}");
+            return Resolve(config, nsName, $"namespace {Text.Cut(ns)}");
         }
 
         return config.DefaultMark is { } defaultName ? Resolve(config, defaultName, "defaultMark") : null;

@@ -41,8 +41,25 @@ public sealed class NftDataplane : IDataplane
     public void InstallTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark) =>
         Commit($"install mark {mark.Name} for {NftPlanner.Describe(owner)}", state => NftPlanner.Install(state, owner, target, mark));
 
+    /// <summary>
+    /// Also succeeds when the lock's directory cannot be used but nothing of the attachment is in the
+    /// kernel (issue 8): the runtime's DEL must not block on a lock it does not need.
+    /// </summary>
     public void RemoveKeys(AttachmentOwner owner, AttachmentKeys? keys) =>
-        Commit($"remove marks of {NftPlanner.Describe(owner)}", state => NftPlanner.RemoveKeys(state, owner, keys));
+        _session.LockedUnlessNothingToDo(
+            $"remove marks of {NftPlanner.Describe(owner)}",
+            socket =>
+            {
+                // As in Commit: a DEL in the gap after a flush would find nothing, and the agent's restore would
+                // then bring its elements back (Agent/AgentHandoff.cs); so also before a re-plan after a flush.
+                return GenerationChecked.Run(
+                    socket,
+                    FwmarkRuleset.Table,
+                    () => NftPlanner.RemoveKeys(new NftClientState(new NftTables(socket)), owner, keys),
+                    () => Agent.AgentHandoff.AwaitRestore(socket)).Operations.Count;
+            },
+            socket => NftPlanner.RemoveKeys(new NftClientState(new NftTables(socket)), owner, keys).Operations.Count == 0,
+            0);
 
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) =>
         Commit($"collect stale marks of network {network}", state => NftPlanner.Collect(state, network, valid));
@@ -61,7 +78,15 @@ public sealed class NftDataplane : IDataplane
     /// </summary>
     private int Commit(string what, Func<INftState, NftTransaction> plan) =>
         _session.Locked(what, socket =>
-            GenerationChecked.Run(socket, FwmarkRuleset.Table, () => plan(new NftClientState(new NftTables(socket)))).Operations.Count);
+        {
+            // Agent running and the table just flushed: let it restore first (Agent/AgentHandoff.cs), before every
+            // plan, since a re-plan is exactly what follows a flush in the middle of the first.
+            return GenerationChecked.Run(
+                socket,
+                FwmarkRuleset.Table,
+                () => plan(new NftClientState(new NftTables(socket))),
+                () => Agent.AgentHandoff.AwaitRestore(socket)).Operations.Count;
+        });
 
     private T Read<T>(string what, Func<NftTables, T> read) =>
         _session.Unlocked(what, socket => read(new NftTables(socket)));

@@ -28,16 +28,16 @@ internal sealed class FileLock : IDisposable
             throw new PlatformNotSupportedException("fwmark locks with flock(2) and runs on Linux only");
         }
 
-        if (directory is not null && !Directory.Exists(directory))
+        if (directory is not null)
         {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            StateDirectory.Ensure(directory); // issue 8: a plain error naming the path and the fix
         }
 
         var raw = Interop.Open(path, Interop.O_RDWR | Interop.O_CREAT | Interop.O_CLOEXEC | Interop.O_NOFOLLOW, 0b110_000_000);
         var errno = Marshal.GetLastPInvokeError();
         if (raw < 0)
         {
-            throw new IOException($"failed to open lock file {path}: {Errno.Describe(errno)}");
+            throw new StateDirectoryException(directory ?? path, $"cannot open the lock file {path} ({Errno.Describe(errno)}); make it a regular file that root can write, or remove it");
         }
 
         var fd = new SafeFileDescriptor(raw);

@@ -31,6 +31,9 @@ public sealed class NetlinkSocket : INetlinkTransport
 
     public int Protocol { get; }
 
+    /// <summary>The descriptor, for poll(2) and the agent's notification subscriptions (Agent/NetlinkSubscription.cs).</summary>
+    internal SafeFileDescriptor Descriptor => _fd;
+
     /// <summary>
     /// Opens a socket for <paramref name="protocol"/>. With <paramref name="netnsPath"/> (e.g.
     /// /var/run/netns/x) the socket is created inside that network namespace and talks to it from

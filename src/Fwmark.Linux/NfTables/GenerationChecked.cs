@@ -18,19 +18,36 @@ internal static class GenerationChecked
     /// </summary>
     public const int MaxAttempts = 20;
 
+    /// <param name="beforePlan">Runs after the generation is read and before each plan (the agent handoff:
+    /// a retry after a flush must wait for the agent's restore like the first attempt does).</param>
     /// <returns>The transaction that was committed.</returns>
     /// <remarks>
     /// The generation is the whole netns's ruleset's, so one check covers every table the batch
     /// touches (both of ours: the bridge table's operations ride in the inet table's transaction).
     /// </remarks>
-    public static NftTransaction Run(NetlinkConversation socket, NftTable table, Func<NftTransaction> plan)
+    public static NftTransaction Run(NetlinkConversation socket, NftTable table, Func<NftTransaction> plan, Action? beforePlan = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var generation = new NftClient(socket, table).GetGeneration();
+            var client = new NftClient(socket, table);
+            var generation = client.GetGeneration();
+            beforePlan?.Invoke();
             var transaction = plan();
             try
             {
+                if (transaction.IsEmpty)
+                {
+                    // An empty batch is never sent, so the kernel cannot check the generation for us. "Nothing to
+                    // do" read across a flush (a DEL that found the table gone mid-plan) is not a decision the
+                    // caller may act on: the agent's restore may bring back what the DEL meant to delete.
+                    if (client.GetGeneration() != generation)
+                    {
+                        throw new NftGenerationChangedException(table, generation);
+                    }
+
+                    return transaction;
+                }
+
                 transaction.Commit(socket, generation);
                 return transaction;
             }

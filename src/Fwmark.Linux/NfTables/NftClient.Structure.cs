@@ -51,7 +51,15 @@ internal sealed partial class NftClient
             writer.WriteString(ChainAttr.Table, Table.Name);
             writer.EndMessage(message);
         },
-        (in NetlinkMessage reply, List<NftChainInfo> into) => into.Add(ReadChain(reply)));
+        // The kernel does not filter a chain dump by table: every inet chain comes back (the agent's guard
+        // table has a "prerouting" too), so keep only ours.
+        (in NetlinkMessage reply, List<NftChainInfo> into) =>
+        {
+            if (IsOurs(reply, ChainAttr.Table))
+            {
+                into.Add(ReadChain(reply));
+            }
+        });
 
     public List<NftSetInfo> DumpSets() => DumpConsistently(
         $"list sets of table {Table}",
@@ -61,7 +69,20 @@ internal sealed partial class NftClient
             writer.WriteString(SetAttr.Table, Table.Name);
             writer.EndMessage(message);
         },
-        (in NetlinkMessage reply, List<NftSetInfo> into) => into.Add(ReadSet(reply)));
+        (in NetlinkMessage reply, List<NftSetInfo> into) =>
+        {
+            if (IsOurs(reply, SetAttr.Table))
+            {
+                into.Add(ReadSet(reply));
+            }
+        });
+
+    /// <summary>Whether a dumped object belongs to <see cref="Table"/> (its table attribute names it).</summary>
+    private bool IsOurs(in NetlinkMessage reply, ushort tableAttribute)
+    {
+        var attributes = reply.Attributes(NfNetlink.GenMsgSize);
+        return !attributes.TryFind(tableAttribute, out var table) || table.GetString() == Table.Name;
+    }
 
     private static NftChainInfo ReadChain(in NetlinkMessage reply)
     {

@@ -128,7 +128,14 @@ internal sealed partial class NftClient(NetlinkConversation socket, NftTable tab
         },
         (in NetlinkMessage reply, List<string> into) =>
         {
+            // Chain dumps are not filtered by table in the kernel: skip other tables' objects.
             var attributes = reply.Attributes(NfNetlink.GenMsgSize);
+            if (attributes.TryFind(tableAttribute, out var table) && table.GetString() != Table.Name)
+            {
+                return;
+            }
+
+            attributes = reply.Attributes(NfNetlink.GenMsgSize);
             if (attributes.TryFind(nameAttribute, out var name))
             {
                 into.Add(name.GetString());

@@ -16,6 +16,14 @@ internal static class NftElementCodec
         writer.WriteString(SetElemListAttr.Table, table.Name);
         writer.WriteString(SetElemListAttr.Set, element.Set);
         var list = writer.BeginNested(SetElemListAttr.Elements);
+        WriteItem(ref writer, element);
+        writer.EndNested(list);
+        writer.EndMessage(message);
+    }
+
+    /// <summary>One element of an element list: its key and, when it has one, its owner comment.</summary>
+    public static void WriteItem(ref NetlinkWriter writer, NftElement element)
+    {
         var item = writer.BeginNested(ListAttr.Elem);
         var key = writer.BeginNested(SetElemAttr.Key);
         writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
@@ -26,8 +34,6 @@ internal static class NftElementCodec
         }
 
         writer.EndNested(item);
-        writer.EndNested(list);
-        writer.EndMessage(message);
     }
 
     /// <summary>Reads every element of a NEWSETELEM message (a GET reply or one dump chunk).</summary>
@@ -42,14 +48,15 @@ internal static class NftElementCodec
         var list = elements.GetNested();
         while (list.TryRead(out var item))
         {
-            if (item.Type == ListAttr.Elem)
+            // issue 8: a catch-all element ("{ * }", added by someone else) has no key; skip it, never fail.
+            if (item.Type == ListAttr.Elem && ReadElement(item.GetNested()) is { } element)
             {
-                into.Add(ReadElement(item.GetNested()));
+                into.Add(element);
             }
         }
     }
 
-    private static NftElementInfo ReadElement(NetlinkAttributeReader attributes)
+    private static NftElementInfo? ReadElement(NetlinkAttributeReader attributes)
     {
         IPAddress? key = null;
         string? comment = null;
@@ -73,6 +80,6 @@ internal static class NftElementCodec
             }
         }
 
-        return new NftElementInfo(key ?? throw new NetlinkFormatException("set element without a key"), comment);
+        return key is null ? null : new NftElementInfo(key, comment);
     }
 }

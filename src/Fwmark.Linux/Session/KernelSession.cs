@@ -36,6 +36,24 @@ public sealed class KernelSession(int protocol, string? netnsPath = null, string
     /// </summary>
     public T Locked<T>(string what, Func<NetlinkConversation, T> work) => Run(what, locked: true, work);
 
+    /// <summary>
+    /// As <see cref="Locked{T}"/>, but when the lock's directory cannot be used (a file in the way, a
+    /// read-only /run) asks <paramref name="nothingToDo"/> (run without the lock): true means there is
+    /// nothing to change anyway and <paramref name="done"/> is returned; false reports the directory
+    /// problem. DEL must not fail for a lock it does not need (issue 8).
+    /// </summary>
+    public T LockedUnlessNothingToDo<T>(string what, Func<NetlinkConversation, T> work, Func<NetlinkConversation, bool> nothingToDo, T done)
+    {
+        try
+        {
+            return Locked(what, work);
+        }
+        catch (DataplaneException e) when (e.InnerException is StateDirectoryException && Unlocked(what, nothingToDo))
+        {
+            return done;
+        }
+    }
+
     /// <summary>Runs read-only <paramref name="work"/> without the lock.</summary>
     public T Unlocked<T>(string what, Func<NetlinkConversation, T> work) => Run(what, locked: false, work);
 

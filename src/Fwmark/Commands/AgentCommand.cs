@@ -1,58 +1,171 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Fwmark.Cli;
+using Fwmark.Core;
 using Fwmark.Core.Agent;
 using Fwmark.Core.Install;
+using Fwmark.Core.Operator;
+using Fwmark.Linux.Agent;
 
 namespace Fwmark.Commands;
 
-/// <summary><c>fwmark agent</c>: the node agent in the foreground, hosting its loops until SIGTERM/SIGINT.</summary>
+/// <summary>
+/// <c>fwmark agent</c>: the node agent in the foreground, hosting its loops (<see cref="AgentHost"/>) until
+/// SIGTERM/SIGINT: the kernel-repair loop always, the conflist keeper when fwmark was installed (an install record
+/// under --root) or --config names the plugin's keys, and the heartbeat doctor reads.
+/// </summary>
 internal sealed class AgentCommand : ICliCommand
 {
+    private static readonly CliOption Interval = new("--interval", "SECONDS", "the backstop full check's period (default 30)");
+
     public string Name => "agent";
 
-    public string Summary => "the node agent (foreground): keeps fwmark in the loaded conflist";
+    public string Summary => "the node agent (foreground): repairs the kernel state and keeps fwmark in the loaded conflist";
 
     public string Description => """
-        Runs in the foreground (systemd unit, DaemonSet) until SIGTERM or SIGINT, then exits 0.
-        conflist-keeper: watches the CNI conf dir and, within 2 s of the primary CNI rewriting,
-        renaming or deleting its conflist, re-derives fwmark's conflist (or re-inserts fwmark into
-        the primary's), logging each repair. The layout and the plugin keys default to what the last
-        `fwmark install` recorded under --root; --config FILE overrides the keys.
+        Runs in the foreground (a systemd unit or a DaemonSet container runs it) until SIGTERM or
+        SIGINT (exit 0); exit 1 when it cannot start (another agent guards this network namespace, a
+        conf dir that does not exist, no nf_tables). Its loops:
+          kernel-repair    keeps, in the current network namespace, what the plugin made whole while the
+                           node changes under it: an owned guard table (inet fwmark-guard) with the same
+                           marking, which `nft flush ruleset` and `nft delete table` cannot remove; on
+                           nf_tables notifications the plugin's table and every element it held restored
+                           within milliseconds; on link, rule and route notifications the policy routing of
+                           every mark with "route" in the conf dir's conflists, as `fwmark reconcile` makes
+                           it; every SECONDS a full check as a backstop.
+          conflist-keeper  when `fwmark install` ran under --root (or --config FILE gives the plugin's
+                           keys): within 2 s of the primary CNI rewriting, renaming or deleting its
+                           conflist, re-derives fwmark's conflist (or re-inserts fwmark into the primary's).
+          heartbeat        writes $FWMARK_RUN_DIR/agent.heartbeat (default /run/fwmark) every 10 s, which
+                           `fwmark doctor` reads to tell that the agent runs.
+        The conf dir is --conf-dir, else the one `fwmark install` recorded, else /etc/cni/net.d.
         """;
 
-    public IReadOnlyList<CliOption> Options => [InstallArguments.RootOption, InstallArguments.LayoutOption, InstallArguments.ConfDirOption, InstallArguments.ConfigOption, InstallArguments.FlannelCniConfOption, InstallArguments.NetworkOption, InstallArguments.OwnConflistOption];
+    public IReadOnlyList<CliOption> Options =>
+    [
+        InstallArguments.RootOption, InstallArguments.ConfDirOption, Interval, InstallArguments.LayoutOption,
+        InstallArguments.ConfigOption, InstallArguments.FlannelCniConfOption, InstallArguments.NetworkOption,
+        InstallArguments.OwnConflistOption,
+    ];
 
     public int Run(CliContext context)
     {
         var (stdout, stderr) = (context.Out, context.Err);
         var arguments = InstallArguments.From(context.Args);
-
-        List<IAgentLoop> loops;
+        var interval = ParseInterval(context.Args.Value(Interval));
+        var loops = new List<IAgentLoop>();
+        string confDir;
         try
         {
             var installer = new Installer(new HostRoot(arguments.Root));
             var record = installer.ReadRecord();
-            var layout = arguments.DetectLayout(installer.Root, record);
-            loops = [new ConflistKeeper(installer, layout, arguments.Plugin(record), stderr)];
+            confDir = arguments.Layout.ConfDir is { } given ? installer.Root.Resolve(given) : InstalledConfDir.Find(arguments.Root);
+            // Only a node fwmark was installed on (or an explicit --config) gets its conflists edited: an agent
+            // started for repair alone must never detect and rewrite a runtime's files on its own.
+            if (record is not null || arguments.ConfigFile is not null)
+            {
+                var layout = arguments.DetectLayout(installer.Root, record);
+                confDir = installer.Root.Resolve(layout.ConfDir);
+                loops.Add(new ConflistKeeper(installer, layout, arguments.Plugin(record), stderr));
+            }
         }
         catch (InstallException e)
         {
             stderr.WriteLine($"fwmark agent: {e.Message}");
-            return 1;
+            return ExitCodes.Failed;
         }
 
-        using var stop = new CancellationTokenSource();
-        void Stop(PosixSignalContext context)
+        if (!Directory.Exists(confDir))
         {
-            context.Cancel = true;
-            stop.Cancel();
+            stderr.WriteLine($"fwmark agent: failed to read conf dir {confDir}: no such directory");
+            return ExitCodes.Failed;
         }
 
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        return new AgentHost(loops, stderr).RunAsync(stop.Token).GetAwaiter().GetResult();
+        KernelRepairLoop repair;
+        try
+        {
+            repair = KernelRepairLoop.Start(new AgentOptions
+            {
+                Conflists = () => ReadConflists(confDir),
+                FullReconcileInterval = interval,
+                // The same lock as the plugin (FWMARK_RUN_DIR moves it).
+                LockPath = StatePaths.LockPath,
+            }, stdout);
+        }
+        catch (DataplaneException e)
+        {
+            stderr.WriteLine($"fwmark agent: {e.Message}" + (e.Details is { Length: > 0 } d ? $"\n  {d}" : ""));
+            return ExitCodes.Failed;
+        }
+
+        using (repair)
+        {
+            loops.Insert(0, new RepairLoop(repair));
+            loops.Add(new HeartbeatLoop(StatePaths.Root));
+            using var stop = new CancellationTokenSource();
+            void Stop(PosixSignalContext signal)
+            {
+                signal.Cancel = true; // we exit on our own, cleanly, with the guard table removed
+                stop.Cancel();
+            }
+
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            stdout.WriteLine($"fwmark agent: running (conf dir {confDir}, full check every {interval.TotalSeconds:0.#} s); SIGTERM stops it");
+            stdout.Flush();
+            var exit = new AgentHost(loops, stderr).RunAsync(stop.Token).GetAwaiter().GetResult();
+            stdout.WriteLine("fwmark agent: stopped; guard table removed");
+            return exit;
+        }
     }
+
+    private static TimeSpan ParseInterval(string? text)
+    {
+        if (text is null)
+        {
+            return TimeSpan.FromSeconds(30);
+        }
+
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 0.1 and <= 86400
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new CliUsageException($"--interval must be a number of seconds from 0.1 to 86400, not \"{text}\"");
+    }
+
+    /// <summary>Readable conflists in libcni's order; an unreadable one is skipped here and reported by doctor.</summary>
+    private static IReadOnlyList<(string Path, string Text)> ReadConflists(string dir) =>
+        [.. ConfDir.Read(dir).Files.Where(f => f.Text is not null).Select(f => (f.Path, f.Text!))];
+
+    /// <summary>The kernel-repair loop on a thread of its own: it blocks in poll(2) on its netlink sockets.</summary>
+    private sealed class RepairLoop(KernelRepairLoop loop) : IAgentLoop
+    {
+        public string Name => "kernel-repair";
+
+        public Task RunAsync(CancellationToken stop) => Task.Factory.StartNew(() => loop.Run(stop), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>The file doctor's agent check reads; a failed write is retried at the next beat, never fatal.</summary>
+    private sealed class HeartbeatLoop(string runDir) : IAgentLoop
+    {
+        public string Name => "heartbeat";
+
+        public async Task RunAsync(CancellationToken stop)
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    AgentHeartbeat.Beat(runDir, Environment.ProcessId);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+
+                await Task.Delay(AgentHeartbeat.Interval, stop).ConfigureAwait(false);
+            }
+        }
+    }
+
 #pragma warning disable CA2255 // The command table is filled by module initializers on purpose: one file per command (docs/cli.md).
     [ModuleInitializer]
     internal static void Register() => CommandTable.Register(new AgentCommand());

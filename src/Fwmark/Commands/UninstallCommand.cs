@@ -43,7 +43,7 @@ internal sealed class UninstallCommand : ICliCommand
                 }
                 else
                 {
-                    foreach (var line in KernelStateRemover.Remove())
+                    foreach (var line in KernelStateRemover.Remove(lockPath: StatePaths.LockPath))
                     {
                         stdout.WriteLine($"fwmark uninstall: {line}");
                     }

@@ -51,18 +51,35 @@ public class PluginConfigParserTests
     }
 
     [Fact]
-    public void Ignores_unknown_and_runtime_keys()
+    public void Ignores_unknown_top_level_and_runtime_keys()
     {
         var config = Parse("""
             {
               "cniVersion": "1.0.0", "name": "net", "type": "fwmark",
               "prevResult": {"ips": []}, "runtimeConfig": {"x": 1}, "args": {"cni": {}},
               "somethingElse": [1, 2, {"marks": 5}],
-              "marks": {"vpn": {"mark": 16, "mask": 16, "comment": "ignored too"}}
+              "marks": {"vpn": {"mark": 16, "mask": 16}}
             }
             """);
 
         Assert.Equal(new MarkSpec("vpn", 16, 16), Assert.Single(config.Marks).Value);
+    }
+
+    // Issue 8: "rout" marked the pod but made no routing; "defaultmark" marked nothing; both exit 0 on main.
+    [Theory]
+    [InlineData("""{"marks": {"vpn": {"mark": 16, "rout": {"table": 100}}}}""", "marks.vpn.rout: is not a key of a mark (did you mean \"route\"?")]
+    [InlineData("""{"marks": {"vpn": {"mark": 16, "comment": "x"}}}""", "marks.vpn.comment: is not a key of a mark (expected one of mark, mask, route)")]
+    [InlineData("""{"marks": {"vpn": {"mark": 16, "route": {"table": 100, "gatway": "192.0.2.1"}}}}""", "marks.vpn.route.gatway: is not a key of a route (did you mean \"gateway\"?")]
+    [InlineData("""{"marks": {"vpn": {"mark": 16, "route": {"table": 100, "failclosed": false}}}}""", "marks.vpn.route.failclosed: is not a key of a route (did you mean \"failClosed\"?")]
+    [InlineData("""{"marks": {"vpn": {"mark": 16}}, "defaultmark": "vpn"}""", "defaultmark: is not a fwmark key; did you mean \"defaultMark\"? (keys are case-sensitive)")]
+    [InlineData("""{"marks": {"vpn": {"mark": 16}}, "Connmark": true}""", "Connmark: is not a fwmark key; did you mean \"connmark\"?")]
+    [InlineData("""{"Marks": {"vpn": {"mark": 16}}, "marks": {"vpn": {"mark": 16}}}""", "Marks: is not a fwmark key; did you mean \"marks\"?")]
+    public void A_typo_in_a_fwmark_key_is_an_error_naming_the_key(string json, string expected)
+    {
+        var e = Assert.Throws<CniException>(() => Parse(json));
+
+        Assert.Equal(CniErrorCodes.InvalidNetworkConfig, e.Code);
+        Assert.Contains(expected, e.Details, StringComparison.Ordinal);
     }
 
     [Theory]

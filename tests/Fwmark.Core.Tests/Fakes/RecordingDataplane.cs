@@ -20,10 +20,20 @@ internal sealed class RecordingDataplane : IDataplane
 
     public Exception? ProbeFailure { get; set; }
 
+    /// <summary>When set, InstallTarget records the call and then throws it.</summary>
+    public Exception? InstallFailure { get; set; }
+
+    /// <summary>When set, VerifyTarget answers with this function instead of <see cref="VerifyProblems"/>.</summary>
+    public Func<AttachmentOwner, IReadOnlyList<string>>? VerifyAnswer { get; set; }
+
     public void InstallTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark)
     {
         Paths.Add(target.Path);
         Calls.Add(new Installed(owner, [.. target.Addresses], mark));
+        if (InstallFailure is not null)
+        {
+            throw InstallFailure;
+        }
     }
 
     public void RemoveKeys(AttachmentOwner owner, AttachmentKeys? keys)
@@ -36,7 +46,7 @@ internal sealed class RecordingDataplane : IDataplane
     {
         Paths.Add(target.Path);
         Calls.Add(new Verified(owner, [.. target.Addresses], mark));
-        return VerifyProblems;
+        return VerifyAnswer?.Invoke(owner) ?? VerifyProblems;
     }
 
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid)

@@ -29,12 +29,18 @@ public class PacketMarkingTests : KernelTestBase
         _pod.Exec("ip", "addr", "add", "2001:db8::6/64", "dev", "vpod", "nodad");
         _pod.Exec("ip", "link", "set", "vpod", "up");
 
-        // A permanent neighbour entry: otherwise neighbour discovery sends its solicitations from the
-        // pod's marked source address whenever the kernel re-probes (timing-dependent, more often
-        // under load), and the counter sees one ICMPv6 packet more than the test sent.
-        var mac = Node.Exec("cat", "/sys/class/net/vnode/address").Trim();
-        _pod.Exec("ip", "-6", "neigh", "replace", "2001:db8::1", "lladdr", mac, "dev", "vpod", "nud", "permanent");
-        _pod.Exec("ip", "neigh", "replace", "10.88.0.1", "lladdr", mac, "dev", "vpod", "nud", "permanent");
+        // Permanent neighbour entries on both ends: otherwise neighbour discovery adds packets from the
+        // pod's marked address (its solicitations, and its advertisement when the node resolves it to
+        // send the ICMPv6 port-unreachable back), timing-dependent and more often under load, and the
+        // counter sees one ICMPv6 packet more than the test sent.
+        var nodeMac = Node.Exec("cat", "/sys/class/net/vnode/address").Trim();
+        var podMac = _pod.Exec("cat", "/sys/class/net/vpod/address").Trim();
+        _pod.Exec("ip", "-6", "neigh", "replace", "2001:db8::1", "lladdr", nodeMac, "dev", "vpod", "nud", "permanent");
+        _pod.Exec("ip", "neigh", "replace", "10.88.0.1", "lladdr", nodeMac, "dev", "vpod", "nud", "permanent");
+        foreach (var address in new[] { "2001:db8::5", "2001:db8::6", "10.88.0.5", "10.88.0.6" })
+        {
+            Node.Exec("ip", "neigh", "replace", address, "lladdr", podMac, "dev", "vnode", "nud", "permanent");
+        }
     }
 
     [Fact]

@@ -49,14 +49,12 @@ internal static class ContainerdConfig
 
     /// <summary>
     /// What a cluster with a bridge CNI would have, plus the plugin: <c>bridge</c> + <c>host-local</c> (IPv4 and
-    /// IPv6, no masquerade on the node), <c>portmap</c>, and <c>fwmark</c> with the pod-annotations capability,
+    /// IPv6, no masquerade on the node), <c>portmap</c>, and (unless <paramref name="chainFwmark"/> is false) <c>fwmark</c> with the pod-annotations capability,
     /// mark "vpn" routed through the VPN uplink in <paramref name="table"/>, and namespace "secure" → "vpn".
     /// </summary>
-    public static JsonObject Conflist(NodeTestbed bed, ContainerdPaths paths, string name, uint table, int subnetIndex)
+    public static JsonObject Conflist(NodeTestbed bed, ContainerdPaths paths, string name, uint table, int subnetIndex, bool chainFwmark = true)
     {
-        var fwmark = FwmarkRouteConfig.Vpn(bed, table);
-        fwmark["namespaces"] = new JsonObject { ["secure"] = "vpn" };
-        return new JsonObject
+        var conflist = new JsonObject
         {
             ["cniVersion"] = "1.0.0",
             ["name"] = name,
@@ -81,9 +79,22 @@ internal static class ContainerdConfig
                     },
                 },
                 new JsonObject { ["type"] = "portmap", ["capabilities"] = new JsonObject { ["portMappings"] = true } },
-                fwmark,
             },
         };
+        if (chainFwmark)
+        {
+            conflist["plugins"]!.AsArray().Add(FwmarkKeys(bed, table));
+        }
+
+        return conflist;
+    }
+
+    /// <summary>The fwmark element the tests chain (and <c>fwmark install --config</c> gets, minus type and capabilities).</summary>
+    public static JsonObject FwmarkKeys(NodeTestbed bed, uint table)
+    {
+        var fwmark = FwmarkRouteConfig.Vpn(bed, table);
+        fwmark["namespaces"] = new JsonObject { ["secure"] = "vpn" };
+        return fwmark;
     }
 }
 

@@ -27,6 +27,15 @@ public sealed class ContainerdNode : IDisposable
     private BackgroundProcess? _daemon;
 
     public ContainerdNode()
+        : this(chainFwmark: true)
+    {
+    }
+
+    /// <summary>
+    /// <paramref name="chainFwmark"/> false: a node as an operator has it before <c>fwmark install</c>, a bin dir
+    /// without fwmark and a conflist of bridge, host-local and portmap only.
+    /// </summary>
+    internal ContainerdNode(bool chainFwmark)
     {
         Prerequisites.Require("containerd", "containerd", "ctr", "containerd-shim-runc-v2");
         Prerequisites.Require("runc", "runc");
@@ -35,13 +44,18 @@ public sealed class ContainerdNode : IDisposable
         try
         {
             BinDir = CniBinDir.Create(Bed, FwmarkBinaryPath);
+            if (!chainFwmark)
+            {
+                File.Delete(Path.Combine(BinDir, "fwmark"));
+            }
+
             _paths = new ContainerdPaths(Path.Combine(Bed.WorkDir, "containerd"));
             Directory.CreateDirectory(_paths.Dir);
             Bed.Cleanup.Push($"containerd dir {_paths.Dir}", () => Mounts.UnmountAndDelete(_paths.Dir));
             Directory.CreateDirectory(_paths.ConfDir);
             File.WriteAllText(_paths.ConfigFile, ContainerdConfig.Toml(_paths, BinDir, PauseImage));
-            File.WriteAllText(Path.Combine(_paths.ConfDir, "10-fwmark.conflist"),
-                ContainerdConfig.Conflist(Bed, _paths, NetworkName, Table, subnetIndex: 20).ToJsonString());
+            File.WriteAllText(Path.Combine(_paths.ConfDir, chainFwmark ? "10-fwmark.conflist" : "10-bridge.conflist"),
+                ContainerdConfig.Conflist(Bed, _paths, NetworkName, Table, subnetIndex: 20, chainFwmark).ToJsonString());
             BusyboxImage.WritePauseArchive(_paths.PauseArchive, PauseImage);
 
             Bed.Cleanup.Push("containerd daemon", StopDaemon);

@@ -15,6 +15,13 @@ public sealed partial class Netns
 
     public string Name { get; }
 
+    /// <summary>
+    /// Variables every command in this namespace gets (a command's own <see cref="CommandSpec.Env"/> wins),
+    /// e.g. the node's FWMARK_RUN_DIR, so the plugin, reconcile and the agent of a run share one state
+    /// directory that is not the machine's /run/fwmark.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> Environment { get; set; } = new Dictionary<string, string?>();
+
     /// <summary>The path runtimes hand to plugins as CNI_NETNS.</summary>
     public string Path => $"/var/run/netns/{Name}";
 
@@ -30,6 +37,7 @@ public sealed partial class Netns
         var netns = new Netns(name);
         cleanup.Push($"netns {name}", netns.Delete);
         NetnsGuard.EnsureNotInitial(netns.Path);
+        NetnsGuard.EnsureFresh(netns);
         return netns;
     }
 
@@ -68,8 +76,16 @@ public sealed partial class Netns
 
     public override string ToString() => Name;
 
-    private CommandSpec Wrap(CommandSpec spec) =>
-        spec with { FileName = "ip", Args = ["netns", "exec", Name, spec.FileName, .. spec.Args] };
+    private CommandSpec Wrap(CommandSpec spec)
+    {
+        var env = new Dictionary<string, string?>(Environment);
+        foreach (var (key, value) in spec.Env)
+        {
+            env[key] = value;
+        }
+
+        return spec with { FileName = "ip", Args = ["netns", "exec", Name, spec.FileName, .. spec.Args], Env = env };
+    }
 
     private void Delete()
     {

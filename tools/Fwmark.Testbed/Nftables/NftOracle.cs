@@ -15,6 +15,9 @@ public static class NftOracle
     /// <summary><c>nft -s list ruleset</c>: the whole ruleset without counter values (stable across traffic).</summary>
     public static string Stateless(Netns netns) => netns.Run("nft", "-s", "list", "ruleset").Stdout;
 
+    /// <summary>The agent's owned guard table (same sets and chains as <see cref="Table"/>; in the bridge family too).</summary>
+    public const string GuardTable = "fwmark-guard";
+
     /// <summary><c>nft list table inet fwmark</c> and <c>bridge fwmark</c>; empty string for a table that does not exist.</summary>
     public static string TableText(Netns netns)
     {
@@ -32,15 +35,24 @@ public static class NftOracle
     /// Every element of the address sets in table inet fwmark (pods4-&lt;mark chain&gt;, pods6-&lt;mark chain&gt;),
     /// each with the verdict of the prerouting rule that looks its set up (normally goto the mark chain).
     /// </summary>
-    public static IReadOnlyList<PodSetElement> Elements(Netns netns)
+    public static IReadOnlyList<PodSetElement> Elements(Netns netns, string table = Table)
     {
-        var json = Json(netns);
-        var verdicts = SetVerdicts(json);
+        // One table, not the ruleset: nft 1.0.6's JSON output prints garbage for an owned table's flags
+        // (the agent's guard table), which can break the JSON of the whole listing.
+        var listing = netns.Exec("nft", "-j", "list", "table", "inet", table);
+        if (!listing.Succeeded)
+        {
+            return [];
+        }
+
+        var json = JsonNode.Parse(listing.Stdout)?["nftables"]?.AsArray()
+            ?? throw new TestbedException($"failed to parse nft -j output in {netns}");
+        var verdicts = SetVerdicts(json, table);
         var elements = new List<PodSetElement>();
         foreach (var item in json)
         {
             var set = item?["set"];
-            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != Table
+            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != table
                 || set["type"]?.GetValue<string>() == "ifname")
             {
                 continue;
@@ -62,13 +74,13 @@ public static class NftOracle
     }
 
     /// <summary>Set name → (verdict, chain) of the prerouting rule matching <c>saddr @set</c>.</summary>
-    private static Dictionary<string, (string Verdict, string? Target)> SetVerdicts(JsonArray json)
+    private static Dictionary<string, (string Verdict, string? Target)> SetVerdicts(JsonArray json, string table)
     {
         var verdicts = new Dictionary<string, (string, string?)>(StringComparer.Ordinal);
         foreach (var item in json)
         {
             var rule = item?["rule"];
-            if (rule is null || rule["family"]?.GetValue<string>() != "inet" || rule["table"]?.GetValue<string>() != Table
+            if (rule is null || rule["family"]?.GetValue<string>() != "inet" || rule["table"]?.GetValue<string>() != table
                 || rule["chain"]?.GetValue<string>() != "prerouting")
             {
                 continue;
@@ -89,15 +101,15 @@ public static class NftOracle
     }
 
     /// <summary>
-    /// Every element of the ifname sets of both fwmark tables: bridge ports (<c>bridge fwmark</c>, ports-&lt;mark chain&gt;)
-    /// and routed input interfaces (<c>inet fwmark</c>, ifaces-&lt;mark chain&gt;).
+    /// Every element of the ifname sets of both tables named <paramref name="table"/>: bridge ports (<c>bridge fwmark</c>,
+    /// ports-&lt;mark chain&gt;) and routed input interfaces (<c>inet fwmark</c>, ifaces-&lt;mark chain&gt;).
     /// </summary>
-    public static IReadOnlyList<InterfaceElement> InterfaceElements(Netns netns)
+    public static IReadOnlyList<InterfaceElement> InterfaceElements(Netns netns, string table = Table)
     {
         var elements = new List<InterfaceElement>();
-        foreach (var set in Json(netns).Select(item => item?["set"]).OfType<JsonObject>())
+        foreach (var set in new[] { "inet", "bridge" }.SelectMany(family => TableJson(netns, family, table)).Select(item => item?["set"]).OfType<JsonObject>())
         {
-            if (set["table"]?.GetValue<string>() != Table || set["type"]?.GetValue<string>() != "ifname")
+            if (set["table"]?.GetValue<string>() != table || set["type"]?.GetValue<string>() != "ifname")
             {
                 continue;
             }
@@ -115,13 +127,25 @@ public static class NftOracle
     }
 
     /// <summary>
+    /// <c>nft -j list table FAMILY TABLE</c> as the array under "nftables"; empty when the table does not exist. One
+    /// table, not the ruleset: nft 1.0.6's JSON for an owned table's flags (the agent's guard) can break the whole listing.
+    /// </summary>
+    private static JsonArray TableJson(Netns netns, string family, string table)
+    {
+        var listing = netns.Exec("nft", "-j", "list", "table", family, table);
+        return listing.Succeeded
+            ? JsonNode.Parse(listing.Stdout)?["nftables"]?.AsArray() ?? throw new TestbedException($"failed to parse nft -j output in {netns}")
+            : [];
+    }
+
+    /// <summary>
     /// Every key of both fwmark tables as one list: the address elements of <c>inet fwmark</c> and the ifname
     /// elements of both tables (a pod behind a bridge is keyed by its bridge port, not its addresses).
     /// </summary>
-    public static IReadOnlyList<PodKey> Keys(Netns netns) =>
+    public static IReadOnlyList<PodKey> Keys(Netns netns, string table = Table) =>
     [
-        .. Elements(netns).Select(e => new PodKey("inet", e.Set, e.Address.ToString(), e.Comment)),
-        .. InterfaceElements(netns).Select(e => new PodKey(e.Family, e.Set, e.Name, e.Comment)),
+        .. Elements(netns, table).Select(e => new PodKey("inet", e.Set, e.Address.ToString(), e.Comment)),
+        .. InterfaceElements(netns, table).Select(e => new PodKey(e.Family, e.Set, e.Name, e.Comment)),
     ];
 
     /// <summary>The elements for <paramref name="address"/> (normally zero or one).</summary>

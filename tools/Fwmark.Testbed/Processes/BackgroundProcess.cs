@@ -26,6 +26,24 @@ public sealed class BackgroundProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>
+    /// Sends SIGTERM to this process's PID (not to its tree) and waits up to <paramref name="timeout"/>
+    /// for it to exit; false when it did not.
+    /// </summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        if (_process.HasExited)
+        {
+            return true;
+        }
+
+        ProcessRunner.Run(new CommandSpec("kill", "-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return _process.WaitForExit(timeout);
+    }
+
     /// <summary>Everything the process printed so far (stdout and stderr interleaved), for failure messages.</summary>
     public string Output
     {

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Fwmark.Bench;
+
+/// <summary>
+/// Agent mode: with N attachments made by the plugin and <c>PLUGIN agent</c> running, times (1) the agent's
+/// reaction to <c>nft flush ruleset</c>: from the kernel's "table fwmark deleted" notification to its "table
+/// fwmark created" notification of the agent's restore (one transaction: the table, its chains and all N
+/// elements appear together; the object count is checked after every restore), and (2) VPN recovery: from
+/// the re-created VPN device coming up to the agent's default route through it in the mark's table. Both
+/// ends of each interval are notifications read by this process on one socket, so the numbers do not
+/// include the exec time of nft or ip.
+/// </summary>
+internal sealed class AgentBench(BenchOptions options, TextWriter progress)
+{
+    private const uint Table = 2184;
+    private const byte FwmarkProtocol = 243;
+    private const uint IffUp = 1;
+    private const byte RouteUnicast = 1;
+
+    private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice, options.LogFile);
+
+    public string Run()
+    {
+        var report = new StringBuilder();
+        report.AppendLine("| N | flush → restored p50 | p90 | p99 | max | VPN up → route p50 | p90 | p99 | max |");
+        report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var confDir = Directory.CreateTempSubdirectory("fwmark-bench-agent-");
+        try
+        {
+            File.WriteAllText(Path.Combine(confDir.FullName, "bench.conflist"), Conflist());
+            var populated = 0;
+            foreach (var n in options.Counts)
+            {
+                for (; populated < n; populated++)
+                {
+                    var pod = FakePod.Create(populated);
+                    _plugin.Run(CniVerb.Add, pod, _plugin.MainPluginResult(pod));
+                }
+
+                progress.WriteLine($"agent bench: N={n} populated");
+                using var agent = StartAgent(confDir.FullName);
+                try
+                {
+                    var flushes = MeasureFlushes(n);
+                    var vpn = options.AgentVpnCycles > 0 ? MeasureVpnRecovery() : [];
+                    report.AppendLine(CultureInfo.InvariantCulture, $"| {n} | {Row(flushes)} | {(vpn.Count > 0 ? Row(vpn) : "– | – | – | –")} |");
+                    progress.WriteLine($"agent bench: N={n}: {flushes.Count} flushes, {vpn.Count} VPN cycles");
+                }
+                finally
+                {
+                    Stop(agent);
+                }
+            }
+        }
+        finally
+        {
+            confDir.Delete(recursive: true);
+        }
+
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"{options.AgentFlushes} flushes and {options.AgentVpnCycles} VPN cycles per N; milliseconds; nearest-rank percentiles.");
+        return report.ToString();
+    }
+
+    private List<double> MeasureFlushes(int n)
+    {
+        using var nft = new KernelNotifications(KernelNotifications.NetlinkNetfilter, 7);
+        var whole = NftProbe.CountObjects() ?? throw new InvalidOperationException("no table inet fwmark before the first flush");
+        var samples = new List<double>();
+        for (var i = 0; i < options.AgentFlushes; i++)
+        {
+            nft.Drain();
+            using var flush = Process.Start(new ProcessStartInfo("nft", ["flush", "ruleset"]) { UseShellExecute = false })
+                ?? throw new InvalidOperationException("failed to start nft flush ruleset");
+            var deleted = nft.WaitFor(e => e.Type == KernelNotifications.NftDelTable && e.Name == "fwmark", TimeSpan.FromSeconds(10), "the flush's table deletion");
+            var restored = nft.WaitFor(e => e.Type == KernelNotifications.NftNewTable && e.Name == "fwmark", TimeSpan.FromSeconds(10), "the agent's restore of table inet fwmark");
+            flush.WaitForExit();
+            if (flush.ExitCode != 0)
+                throw new InvalidOperationException($"nft flush ruleset exited {flush.ExitCode}");
+            samples.Add(Milliseconds(deleted.Timestamp, restored.Timestamp));
+            if (NftProbe.CountObjects() is not { } now || now != whole)
+                throw new InvalidOperationException($"after flush {i + 1} the agent restored {NftProbe.CountObjects()?.ToString(CultureInfo.InvariantCulture) ?? "no table"} objects, not {whole} (N={n})");
+            Thread.Sleep(50);
+        }
+
+        return samples;
+    }
+
+    private List<double> MeasureVpnRecovery()
+    {
+        var device = options.RouteDevice!;
+        using var rtnl = new KernelNotifications(KernelNotifications.NetlinkRoute, 1, 7);
+        var samples = new List<double>();
+        for (var i = 0; i < options.AgentVpnCycles; i++)
+        {
+            Ip("link", "del", device);
+            Thread.Sleep(200);
+            rtnl.Drain();
+            Ip("link", "add", device, "type", "veth", "peer", "name", $"{device}-peer");
+            Ip("addr", "add", "192.0.2.10/24", "dev", device);
+            Ip("link", "set", $"{device}-peer", "up");
+            Ip("link", "set", device, "up");
+            var up = rtnl.WaitFor(e => e.Type == KernelNotifications.RtmNewLink && e.Name == device && (e.Flags & IffUp) != 0, TimeSpan.FromSeconds(10), $"{device} up");
+            var route = rtnl.WaitFor(
+                e => e.Type == KernelNotifications.RtmNewRoute && e.Table == Table && e.Protocol == FwmarkProtocol && e.Flags == RouteUnicast,
+                TimeSpan.FromSeconds(10),
+                $"the agent's default route through {device} in table {Table}");
+            samples.Add(Milliseconds(up.Timestamp, route.Timestamp));
+            Thread.Sleep(100);
+        }
+
+        return samples;
+    }
+
+    private string Conflist()
+    {
+        var mark = new JsonObject { ["mark"] = 16, ["mask"] = 16 };
+        if (options.RouteDevice is { } device)
+            mark["route"] = new JsonObject { ["table"] = Table, ["gateway"] = "192.0.2.1", ["device"] = device };
+        return new JsonObject
+        {
+            ["cniVersion"] = "1.0.0",
+            ["name"] = "bench",
+            ["plugins"] = new JsonArray(new JsonObject { ["type"] = "fwmark", ["marks"] = new JsonObject { ["vpn"] = mark } }),
+        }.ToJsonString();
+    }
+
+    private Process StartAgent(string confDir)
+    {
+        var info = new ProcessStartInfo(options.Plugin, ["agent", "--conf-dir", confDir, "--interval", "3600"])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+        };
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("CNI_", StringComparison.Ordinal)).ToList())
+            info.Environment.Remove(key);
+        var agent = Process.Start(info) ?? throw new InvalidOperationException("failed to start the agent");
+        var ready = new TaskCompletionSource();
+        agent.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.StartsWith("fwmark agent: running", StringComparison.Ordinal) == true)
+                ready.TrySetResult();
+        };
+        agent.BeginOutputReadLine();
+        if (!ready.Task.Wait(TimeSpan.FromSeconds(30)))
+        {
+            agent.Kill();
+            throw new InvalidOperationException("the agent did not say it was running within 30 s");
+        }
+
+        return agent;
+    }
+
+    /// <summary>SIGTERM to the agent's own PID, then wait.</summary>
+    private static void Stop(Process agent)
+    {
+        if (!agent.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-TERM", agent.Id.ToString(CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+
+        if (!agent.WaitForExit(5000))
+        {
+            agent.Kill();
+            throw new InvalidOperationException("the agent did not exit within 5 s of SIGTERM");
+        }
+    }
+
+    private static void Ip(params string[] args)
+    {
+        using var ip = Process.Start(new ProcessStartInfo("ip", args) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("failed to start ip");
+        ip.WaitForExit();
+        if (ip.ExitCode != 0)
+            throw new InvalidOperationException($"ip {string.Join(' ', args)} exited {ip.ExitCode}");
+    }
+
+    private static double Milliseconds(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
+
+    private static string Row(List<double> samples)
+    {
+        var sorted = samples.Order().ToList();
+        double Rank(double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+        return string.Create(CultureInfo.InvariantCulture, $"{Rank(0.5):0.0} | {Rank(0.9):0.0} | {Rank(0.99):0.0} | {sorted[^1]:0.0}");
+    }
+}

@@ -1,0 +1,2 @@
+// The bench execs a Linux CNI plugin inside network namespaces; it runs nowhere else.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

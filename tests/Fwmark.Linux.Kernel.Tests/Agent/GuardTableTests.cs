@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Fwmark.Core;
+using Fwmark.Core.Agent;
+using Fwmark.Linux.Agent;
+using Fwmark.Linux.Dataplane;
+using Fwmark.Linux.Netlink;
+using Fwmark.Linux.NfTables;
+using Fwmark.Linux.Tests.Kernel;
+
+namespace Fwmark.Linux.Tests.Agent;
+
+/// <summary>
+/// The agent's building blocks against the real kernel, in a scratch namespace: the owned guard table, the
+/// mirror fed by real notifications, the lock-free restore, and the plugin's wait for that restore.
+/// </summary>
+public sealed class GuardTableTests : KernelTestBase
+{
+    private static readonly System.Net.IPAddress A = Ip("10.1.0.5");
+    private static readonly System.Net.IPAddress B = Ip("10.1.0.6");
+
+    [Fact]
+    public void The_guard_is_owned_survives_a_flush_refuses_others_and_goes_with_its_socket()
+    {
+        Dataplane.Install(PodA, [A], Vpn);
+        var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        var guard = new GuardTable(owner);
+        var mirror = new ElementMirror();
+        mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
+
+        Assert.Equal(1, guard.Sync(mirror));
+        Node.Nft("flush", "ruleset");
+
+        var listing = Node.Nft("list", "table", "inet", "fwmark-guard");
+        Assert.Contains("flags owner", listing);
+        Assert.Contains($"{A} comment \"{PodA.Tag}\"", listing);
+        Assert.Contains("priority mangle + 1", listing);
+        var (code, _, error) = Shell.TryRun("ip", "netns", "exec", Node.Name, "nft", "delete", "table", "inet", "fwmark-guard");
+        Assert.NotEqual(0, code);
+        Assert.Contains("Operation not permitted", error);
+
+        guard.Dispose();
+        Assert.DoesNotContain("fwmark-guard", Node.Nft("list", "tables"));
+    }
+
+    [Fact]
+    public void Notifications_replay_element_adds_and_deletes_but_not_the_loss_of_the_table()
+    {
+        using var events = NetlinkSubscription.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path, NetlinkSubscription.NfTablesGroup);
+        var mirror = new ElementMirror();
+        Dataplane.Install(PodA, [A], Vpn);
+        Dataplane.Install(PodB, [B], Vpn);
+        Dataplane.Remove(PodA, [A]);
+        Node.Nft("delete", "table", "inet", "fwmark");
+
+        var seen = new List<NftEvent>();
+        while (events.TryReceive(wait: false, out var datagram))
+        {
+            var reader = new NetlinkMessageReader(datagram);
+            while (reader.TryRead(out var message))
+            {
+                if (NftEvent.Parse(message) is { } change && change.IsFor(FwmarkRuleset.Table))
+                {
+                    seen.Add(change);
+                    mirror.Apply(change);
+                }
+            }
+        }
+
+        Assert.Contains(seen, e => e.Kind == NftMessageType.DelTable);
+        Assert.Contains(seen, e => e.Kind == NftMessageType.DelSetElem && e.Keys.Contains(A));
+        var set = FwmarkRuleset.Set4(Vpn.ChainName).Name;
+        Assert.Equal([B], mirror.Elements(set).Keys);
+        Assert.Equal(PodB.Tag, mirror.Elements(set)[B]);
+    }
+
+    [Fact]
+    public void A_plugin_call_that_finds_the_table_gone_waits_for_the_agents_restore_so_its_del_is_not_lost()
+    {
+        Dataplane.Install(PodA, [A], Vpn);
+        Dataplane.Install(PodB, [B], Vpn);
+        using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        var mirror = new ElementMirror();
+        mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
+        new GuardTable(owner).Sync(mirror);
+        Node.Nft("flush", "ruleset");
+
+        // The agent restores 300 ms after the flush; the DEL of A runs in between.
+        var restorer = new Thread(() =>
+        {
+            Thread.Sleep(300);
+            MainTableRepair.TryRestoreMissing(owner, mirror, [], NoAttachmentRecord.Instance);
+        });
+        restorer.Start();
+        var clock = Stopwatch.StartNew();
+        Dataplane.Remove(PodA, [A]);
+        clock.Stop();
+        restorer.Join();
+
+        var elements = Node.Nft("list", "table", "inet", "fwmark");
+        Assert.DoesNotContain($"{A} ", elements);
+        Assert.Contains($"{B} comment \"{PodB.Tag}\"", elements);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), AgentHandoff.MaxWait);
+    }
+
+    [Fact]
+    public void The_lock_free_restore_applies_nothing_when_someone_created_the_table_first()
+    {
+        Dataplane.Install(PodA, [A], Vpn);
+        using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        var mirror = new ElementMirror();
+        mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
+        Node.Nft("delete", "table", "inet", "fwmark");
+        Node.Nft("add", "table", "inet", "fwmark");
+
+        Assert.Null(MainTableRepair.TryRestoreMissing(owner, mirror, [], NoAttachmentRecord.Instance));
+        Assert.DoesNotContain("set ", Node.Nft("list", "table", "inet", "fwmark"));
+
+        // Under the lock, the repair then adds what the mirror holds and the table lacks.
+        var repairs = MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance);
+        Assert.Contains(repairs, r => r.Contains("1 element(s) were missing", StringComparison.Ordinal));
+        Assert.Contains($"{A} comment \"{PodA.Tag}\"", Node.Nft("list", "table", "inet", "fwmark"));
+        Assert.Empty(MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance));
+    }
+
+    [Fact]
+    public void Without_a_guard_a_plugin_call_does_not_wait()
+    {
+        Dataplane.Install(PodA, [A], Vpn);
+        Node.Nft("flush", "ruleset");
+        var clock = Stopwatch.StartNew();
+        Dataplane.Remove(PodA, [A]);
+        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500), $"DEL took {clock.Elapsed.TotalMilliseconds} ms without any agent");
+    }
+}
