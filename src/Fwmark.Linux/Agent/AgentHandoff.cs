@@ -7,7 +7,7 @@ namespace Fwmark.Linux.Agent;
 
 /// <summary>
 /// The plugin's side of the agent's restore (race 2 in <see cref="GuardTable"/>): when a mutating
-/// invocation finds the plugin's table missing while a guard table holds sets, an agent is running and
+/// invocation finds one of the plugin's tables missing while its guard table holds sets, an agent is running and
 /// is about to put the whole table back from its mirror. Acting on the empty table now would lose the
 /// invocation's knowledge (a DEL finding nothing, so the restore brings the element back), so the
 /// invocation waits until the table exists again, at most <see cref="MaxWait"/> (an agent that does not
@@ -20,15 +20,18 @@ internal static class AgentHandoff
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>Returns true when it waited for a restore that happened.</summary>
+    /// <summary>
+    /// Returns true when it waited for a restore that happened. Each of the plugin's tables is looked at: the
+    /// bridge table (bridge-port keys) can be deleted alone (`nft delete table bridge fwmark`), and a DEL of a
+    /// bridge-port attachment acting on its absence would be undone by the restore just the same.
+    /// </summary>
     public static bool AwaitRestore(NetlinkConversation socket)
     {
-        if (TableReader.Flags(socket, FwmarkRuleset.Table) is not null)
-        {
-            return false;
-        }
-
-        if (new NftClient(socket, GuardTable.Table).DumpSetNames().Count == 0)
+        var waiting = new[] { (FwmarkRuleset.Table, GuardTable.Table), (InterfaceRuleset.BridgeTable, GuardTable.BridgeTable) }
+            .Where(t => TableReader.Flags(socket, t.Item1) is null && new NftClient(socket, t.Item2).DumpSetNames().Count > 0)
+            .Select(t => t.Item1)
+            .ToList();
+        if (waiting.Count == 0)
         {
             return false;
         }
@@ -37,7 +40,7 @@ internal static class AgentHandoff
         while (clock.Elapsed < MaxWait)
         {
             Thread.Sleep(PollInterval);
-            if (TableReader.Flags(socket, FwmarkRuleset.Table) is not null)
+            if (waiting.All(table => TableReader.Flags(socket, table) is not null))
             {
                 return true;
             }

@@ -1,4 +1,3 @@
-using System.Net;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
@@ -58,85 +57,40 @@ internal sealed class GuardTable : IDisposable
 {
     public static readonly NftTable Table = new(NfNetlink.FamilyInet, "fwmark-guard");
 
-    /// <summary>One step after the plugin's base chains (mangle, −150).</summary>
-    public const int Priority = -149;
+    /// <summary>The guard of `bridge fwmark` (bridge-port keys), made once the plugin has a bridge table.</summary>
+    public static readonly NftTable BridgeTable = new(NfNetlink.FamilyBridge, "fwmark-guard");
+
+    /// <summary>How much later than the plugin's each guard base chain runs (mangle −150 → −149, bridge −200 → −199, replies −151 → −150).</summary>
+    public const int PriorityStep = 1;
+
+    /// <summary>The guard's prerouting priority in the inet family: one step after the plugin's (mangle, −150).</summary>
+    public const int Priority = -150 + PriorityStep;
 
     private readonly NetlinkConversation _owner;
-    private readonly Dictionary<string, Dictionary<IPAddress, string?>> _installed = new(StringComparer.Ordinal);
-    private List<string> _chains = [];
-    private bool _created;
+    private Copy _inet = new();
+    private Copy _bridge = new();
 
-    /// <param name="owner">The socket that creates and owns the table; every change must go through it.</param>
+    /// <param name="owner">The socket that creates and owns the tables; every change must go through it.</param>
     public GuardTable(NetlinkConversation owner) => _owner = owner;
 
-    public int ElementCount => _installed.Values.Sum(s => s.Count);
+    public int ElementCount => _inet.Count + _bridge.Count;
 
     /// <summary>
-    /// Makes the guard hold exactly what <paramref name="mirror"/> holds, in one transaction (nothing
-    /// when it already does). The first call creates the owned table; it fails with EEXIST (or EPERM)
-    /// when another agent's guard exists in this network namespace.
+    /// Makes the guard tables hold exactly what <paramref name="mirror"/> holds, in one transaction (nothing
+    /// when they already do). The first call creates the owned inet table (and the bridge one once the plugin
+    /// has a bridge table); it fails with EEXIST (or EPERM) when another agent's guard exists in this
+    /// network namespace.
     /// </summary>
     public int Sync(ElementMirror mirror)
     {
-        var transaction = new NftTransaction(Table);
         var chains = mirror.MarkChains;
-        if (!_created)
+        var transaction = new NftTransaction(Table);
+        var (inet, changes) = Plan(transaction, _inet, Table, RulesetShape.Inet(chains, PriorityStep), mirror, FwmarkRuleset.Table);
+        var bridge = _bridge;
+        if (mirror.HasBridge)
         {
-            transaction.Add(new CreateTableOp(TableFlags.Owner));
-            RulesetShape.Build(transaction, chains, Priority);
-        }
-        else if (!chains.SequenceEqual(_chains))
-        {
-            // A new mark chain: its sets and chains, then prerouting rewritten in the same transaction,
-            // so at no point does the guard lose a lookup it had.
-            foreach (var chain in chains.Except(_chains))
-            {
-                foreach (var set in FwmarkRuleset.SetsOf(chain))
-                {
-                    transaction.Add(new AddSetOp(set));
-                }
-            }
-
-            var wanted = RulesetShape.For(chains, Priority);
-            foreach (var (chain, _) in wanted)
-            {
-                transaction.Add(new AddChainOp(chain));
-            }
-
-            foreach (var (chain, rules) in wanted.OrderBy(w => w.Chain.Name == FwmarkRuleset.Prerouting.Name))
-            {
-                var isNew = chain.Name != FwmarkRuleset.Prerouting.Name && !_chains.Any(c => IsChainOf(c, chain.Name));
-                if (chain.Name == FwmarkRuleset.Prerouting.Name || isNew)
-                {
-                    if (!isNew)
-                    {
-                        transaction.Add(new FlushChainOp(chain.Name));
-                    }
-
-                    foreach (var rule in rules)
-                    {
-                        transaction.Add(new AddRuleOp(rule));
-                    }
-                }
-            }
-        }
-
-        var changes = 0;
-        foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
-        {
-            var want = mirror.Elements(set.Name);
-            var have = _installed.TryGetValue(set.Name, out var h) ? h : [];
-            foreach (var (key, _) in have.Where(e => !want.TryGetValue(e.Key, out var c) || c != e.Value))
-            {
-                transaction.Add(new DeleteElementOp(new NftElement(set.Name, key)));
-                changes++;
-            }
-
-            var added = want.Where(e => !have.TryGetValue(e.Key, out var c) || c != e.Value)
-                .Select(e => new NftElement(set.Name, e.Key, e.Value))
-                .ToList();
-            AddElementsOp.Queue(transaction, set.Name, added);
-            changes += added.Count;
+            (bridge, var bridgeChanges) = Plan(transaction, _bridge, BridgeTable, RulesetShape.Bridge(chains, PriorityStep), mirror, InterfaceRuleset.BridgeTable);
+            changes += bridgeChanges;
         }
 
         if (transaction.IsEmpty)
@@ -145,41 +99,119 @@ internal sealed class GuardTable : IDisposable
         }
 
         transaction.Commit(_owner);
-        _created = true;
-        _chains = chains;
-        _installed.Clear();
-        foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
-        {
-            _installed[set.Name] = new Dictionary<IPAddress, string?>(mirror.Elements(set.Name));
-        }
-
+        _inet = inet;
+        _bridge = bridge;
         return changes;
     }
 
-    /// <summary>After a failed commit: re-learn what the guard really holds (reads are allowed to anyone).</summary>
+    /// <summary>After a failed commit: re-learn what the guard tables really hold (reads are allowed to anyone).</summary>
     public void Relearn()
     {
-        var client = new NftClient(_owner, Table);
-        _created = client.TableExists();
-        _installed.Clear();
-        if (!_created)
-        {
-            _chains = [];
-            return;
-        }
-
-        var names = client.DumpSetNames();
-        _chains = FwmarkRuleset.MarkChains(names);
-        foreach (var set in _chains.SelectMany(FwmarkRuleset.SetsOf))
-        {
-            _installed[set.Name] = client.DumpElements(set.Name).ToDictionary(e => e.Key, e => e.Comment);
-        }
+        _inet = Read(Table);
+        _bridge = Read(BridgeTable);
     }
 
     public void Dispose() => _owner.Dispose();
 
-    /// <summary>Whether base or mark chain <paramref name="chainName"/> belongs to mark chain <paramref name="markChain"/>.</summary>
-    private static bool IsChainOf(string markChain, string chainName) =>
-        chainName == markChain
-        || (FwmarkRuleset.ParseMarkChain(markChain) is { Connmark: true } mark && ConnmarkRules.RestoreChain(mark).Name == chainName);
+    /// <summary>
+    /// Queues what turns guard table <paramref name="guard"/> from <paramref name="have"/> into <paramref name="want"/>
+    /// with the elements the mirror holds for <paramref name="plugin"/>; returns what the guard holds after the commit
+    /// and how many elements changed. A chain whose rules are right is left alone; a changed one (prerouting, replies
+    /// after a new mark) is flushed and refilled in the same transaction, so the guard never loses a lookup it had.
+    /// </summary>
+    private static (Copy Next, int Changes) Plan(NftTransaction transaction, Copy have, NftTable guard, WantedStructure want, ElementMirror mirror, NftTable plugin)
+    {
+        Func<NftOperation, NftOperation> route = guard == Table ? op => op : op => new OnTableOp(guard, op);
+        var next = new Copy { Created = true };
+        if (!have.Created)
+        {
+            transaction.Add(route(new CreateTableOp(TableFlags.Owner)));
+        }
+
+        foreach (var set in want.Sets.Where(s => !have.Keys.ContainsKey(s.Name)))
+        {
+            transaction.Add(route(new AddSetOp(set)));
+        }
+
+        foreach (var wanted in want.Chains.Where(c => !have.Rules.ContainsKey(c.Chain.Name)))
+        {
+            transaction.Add(route(new AddChainOp(wanted.Chain)));
+        }
+
+        foreach (var wanted in RulesetShape.PreroutingLast(want.Chains))
+        {
+            var fingerprints = wanted.Rules.Select(r => r.Fingerprint).ToList();
+            next.Rules[wanted.Chain.Name] = fingerprints;
+            var old = have.Rules.GetValueOrDefault(wanted.Chain.Name);
+            if (old is not null && old.SequenceEqual(fingerprints))
+            {
+                continue;
+            }
+
+            if (old is { Count: > 0 })
+            {
+                transaction.Add(route(new FlushChainOp(wanted.Chain.Name)));
+            }
+
+            foreach (var rule in wanted.Rules)
+            {
+                transaction.Add(route(new AddRuleOp(rule)));
+            }
+        }
+
+        var changes = 0;
+        foreach (var set in want.Sets)
+        {
+            var keys = mirror.Keys(plugin, set);
+            var held = have.Keys.GetValueOrDefault(set.Name) ?? [];
+            foreach (var (key, _) in held.Where(e => !keys.TryGetValue(e.Key, out var c) || c != e.Value))
+            {
+                transaction.Add(route(AddElementsOp.DeleteKey(set, key)));
+                changes++;
+            }
+
+            changes += AddElementsOp.QueueKeys(transaction, set, keys.Where(e => !held.TryGetValue(e.Key, out var c) || c != e.Value).Select(e => (e.Key, e.Value)), route);
+            next.Keys[set.Name] = keys;
+        }
+
+        return (next, changes);
+    }
+
+    /// <summary>What guard table <paramref name="guard"/> holds now, read back from the kernel.</summary>
+    private Copy Read(NftTable guard)
+    {
+        var client = new NftClient(_owner, guard);
+        if (!client.TableExists())
+        {
+            return new Copy();
+        }
+
+        var copy = new Copy { Created = true };
+        foreach (var chain in client.DumpRules().GroupBy(r => r.Chain))
+        {
+            copy.Rules[chain.Key] = [.. chain.Select(r => r.Fingerprint)];
+        }
+
+        var names = new NftNameSetClient(_owner, guard);
+        foreach (var set in client.DumpSetNames())
+        {
+            copy.Keys[set] = NftEvent.IsNameSet(set)
+                ? names.DumpElements(set).ToDictionary(e => e.Name, e => e.Comment, StringComparer.Ordinal)
+                : client.DumpElements(set).ToDictionary(e => e.Key.ToString(), e => e.Comment, StringComparer.Ordinal);
+        }
+
+        return copy;
+    }
+
+    /// <summary>What one guard table holds: whether it exists, each chain's rules (fingerprints), each set's keys (as text) with comments.</summary>
+    private sealed class Copy
+    {
+        public bool Created { get; init; }
+
+        public Dictionary<string, List<string>> Rules { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, Dictionary<string, string?>> Keys { get; } = new(StringComparer.Ordinal);
+
+        public int Count => Keys.Values.Sum(k => k.Count);
+    }
 }

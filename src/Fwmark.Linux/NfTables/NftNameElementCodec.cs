@@ -11,6 +11,14 @@ internal static class NftNameElementCodec
         writer.WriteString(SetElemListAttr.Table, table.Name);
         writer.WriteString(SetElemListAttr.Set, element.Set);
         var list = writer.BeginNested(SetElemListAttr.Elements);
+        WriteItem(ref writer, element);
+        writer.EndNested(list);
+        writer.EndMessage(message);
+    }
+
+    /// <summary>One element of an element list: the name's key and, when it has one, its owner comment.</summary>
+    public static void WriteItem(ref NetlinkWriter writer, NftNameElement element)
+    {
         var item = writer.BeginNested(ListAttr.Elem);
         var key = writer.BeginNested(SetElemAttr.Key);
         writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
@@ -21,8 +29,6 @@ internal static class NftNameElementCodec
         }
 
         writer.EndNested(item);
-        writer.EndNested(list);
-        writer.EndMessage(message);
     }
 
     public static void ReadElements(in NetlinkMessage message, List<NftNameElementInfo> into)
