@@ -57,7 +57,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
         // Which key marks the attachment, decided before anything on the node changes (an inconsistent result fails here).
         var path = PathOf(request, prevResult);
         var routed = config.Routes.TryGetValue(selection.Mark.Name, out var route);
-        Record(request, addresses, selection, route);
+        Record(request, addresses, path, selection, route);
         try
         {
             if (routed)
@@ -179,7 +179,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     /// Writes the attachment's record, after refusing a mark that another network on this node routes
     /// differently (both networks' ADDs would otherwise keep withdrawing each other's rules).
     /// </summary>
-    private void Record(CniRequest request, IReadOnlyList<IPAddress> addresses, MarkSelection selection, RouteSpec? route)
+    private void Record(CniRequest request, IReadOnlyList<IPAddress> addresses, AttachmentPath path, MarkSelection selection, RouteSpec? route)
     {
         if (records is null)
         {
@@ -201,7 +201,10 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             route,
             request.Args.GetValueOrDefault(MarkSelector.ArgNamespace),
             request.Args.GetValueOrDefault(ArgPodName),
-            DateTimeOffset.UtcNow)));
+            DateTimeOffset.UtcNow)
+        {
+            Path = path.IsInterfaceKeyed() ? path : null,
+        }));
     }
 
     /// <summary>Removes the attachment's record; a store that cannot be used is logged, never fatal (DEL must not block).</summary>

@@ -16,7 +16,14 @@ namespace Fwmark.Linux.Agent;
 /// </summary>
 internal static class AgentHandoff
 {
-    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// The restore itself takes milliseconds, but the agent is one process among the node's: with 64 plugin execs
+    /// on two cores it was seen to start more than 2 s after the flush, and a DEL that stops waiting before it
+    /// deletes nothing and the restore then brings its element back. 10 s is the order of the lock wait every
+    /// call accepts anyway (<see cref="Session.KernelSession.DefaultLockTimeout"/>, 30 s), and it is only ever
+    /// spent while an agent (whose socket keeps its guard alive) exists but has not restored yet.
+    /// </summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
 

@@ -5,18 +5,21 @@ using Fwmark.Linux.NfTables;
 namespace Fwmark.Linux.Agent;
 
 /// <summary>
-/// The agent's owned guard table: a second copy of the plugin's marking that nothing but the agent can
+/// The agent's owned guard tables: a second copy of the plugin's marking that nothing but the agent can
 /// flush, delete or make dormant.
 ///
-/// <para><b>Who owns what.</b> The plugin owns <c>table inet fwmark</c> (the primary: it works with or
-/// without an agent, and every ADD/DEL/GC writes only there, under the flock). The agent owns
-/// <c>table inet fwmark-guard</c>, created with NFT_TABLE_F_OWNER on one netlink socket the agent keeps
-/// open for its whole life: the kernel refuses every change to it from any other socket (EPERM — also
-/// `nft delete table` and `add table ... { flags dormant; }`), skips it in `nft flush ruleset`, and
-/// deletes it when that socket closes (the agent exits or dies), so a guard never outlives its agent.
-/// The guard holds the same sets (same names, same elements, same owner comments) and the same chains
-/// and rules; only its base chains sit one priority step later (−149, after the plugin's −150 and still
-/// before DNAT at −100 and the routing decision).</para>
+/// <para><b>Who owns what.</b> The plugin owns <c>table inet fwmark</c> and, from its first bridge-port
+/// attachment on, <c>table bridge fwmark</c> (the primaries: they work with or without an agent, and every
+/// ADD/DEL/GC writes only there, under the flock, both tables in one transaction). The agent owns
+/// <c>table inet fwmark-guard</c> and, once the plugin has a bridge table, <c>table bridge fwmark-guard</c>,
+/// both created with NFT_TABLE_F_OWNER on one netlink socket the agent keeps open for its whole life: the
+/// kernel refuses every change to them from any other socket (EPERM — also `nft delete table` and
+/// `add table ... { flags dormant; }`), skips them in `nft flush ruleset`, and deletes them when that socket
+/// closes (the agent exits or dies), so a guard never outlives its agent. Each guard holds the same sets
+/// (same names, same elements, same owner comments: addresses, routed host veths, bridge ports) and the
+/// same chains and rules as its plugin table, taken from the plugin's own <see cref="WantedStructure"/>;
+/// only its base chains sit one priority step later (inet −149 after the plugin's −150, before DNAT at −100
+/// and the routing decision; its <c>replies</c> chain −150 after −151; bridge −199 after −200).</para>
 ///
 /// <para><b>Why double marking is harmless.</b> Both tables compute mark = (mark &amp; ~M) | V with the same
 /// M and V, which is idempotent: a packet marked by both carries exactly the bits it would carry with one.
@@ -26,7 +29,9 @@ namespace Fwmark.Linux.Agent;
 /// own flows are marked, replies of connections opened to the pod are not, in either table.</para>
 ///
 /// <para><b>How it follows the plugin.</b> The agent subscribes to nf_tables notifications and replays the
-/// plugin's element additions and deletions into an <see cref="ElementMirror"/>, then into the guard. Table
+/// plugin's element additions and deletions, of both of its tables, into an <see cref="ElementMirror"/>, then
+/// into the guards (an ifname set's 16-byte keys are decoded as names, chosen by the set's name, since the
+/// notification does not say the key type and an IPv6 address has the same length). Table
 /// or set deletions are not replayed: they are what the guard is for. Because the kernel emits notifications
 /// in commit order, the mirror at the moment the agent reads a "table deleted" notification equals the
 /// plugin's table at the moment it was deleted: that is what the agent restores (see
@@ -41,12 +46,18 @@ namespace Fwmark.Linux.Agent;
 /// re-plan waits for the restore too; a plan that found nothing to do counts only when the generation did
 /// not move while it was made (<see cref="GenerationChecked"/>), else a DEL that saw the table vanish
 /// mid-plan would succeed and the restore bring its element back.
-/// (3) Someone (an old plugin, a timed-out waiter) re-created the table first: the agent's lock-free restore
-/// creates the table with NLM_F_EXCL in the same batch as everything else, so it fails whole, and the agent
-/// falls back to a repair under the plugin's lock that adds what the mirror holds and the table lacks.
+/// The bridge table can be lost alone (`nft delete table bridge fwmark`): the plugin's wait and the agent's
+/// restore look at each table separately, and a restore re-creates exactly the missing ones in one batch.
+/// (3) Someone (an old plugin, a timed-out waiter) re-created a table first: the agent's lock-free restore
+/// creates each missing table with NLM_F_EXCL in the same batch as everything else, so it fails whole, and the
+/// agent falls back to a repair under the plugin's lock (the plugin's own structure repair of both tables)
+/// that adds what the mirror holds and the tables lack.
 /// (4) The agent's own changes: they carry its socket's port id and are not replayed or reacted to.
-/// (5) Notifications lost to a full receive queue (ENOBUFS): the agent reloads the mirror from the plugin's
-/// table under the lock.</para>
+/// (5) Notifications lost to a full receive queue (ENOBUFS): the agent reloads the mirror from whichever of
+/// the plugin's tables exist, under the lock (a table missing at that moment keeps its mirrored part).
+/// (6) The bridge guard appears after the first bridge-port ADD: the mirror learns the port set from the ADD's
+/// notification and the next sync creates the bridge guard with that element in one transaction; until then
+/// (the mirroring delay) that pod is guarded only by the plugin's table, as any new pod is.</para>
 ///
 /// <para><b>Not covered.</b> A pod ADDed within the agent's mirroring delay (sub-millisecond to a few ms)
 /// before a flush is unguarded until the agent restores it. A single element deleted by hand (`nft delete
