@@ -57,7 +57,7 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
                     report.AppendLine(CultureInfo.InvariantCulture, $"| {n} | {Row(flushes)} | {(vpn.Count > 0 ? Row(vpn) : "– | – | – | –")} |");
                     progress.WriteLine($"agent bench: N={n}: {flushes.Count} flushes, {vpn.Count} VPN cycles");
                     // The agent's own view: from its decision to repair to the end of its commit (its log line).
-                    var own = System.Text.RegularExpressions.Regex.Matches(agent.Output, @"restored table \S+ \(it was deleted\) with \d+ element\(s\) in ([0-9.]+) ms")
+                    var own = System.Text.RegularExpressions.Regex.Matches(agent.Output, @"restored the plugin's deleted table\(s\) with \d+ element\(s\) in ([0-9.]+) ms")
                         .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Order().ToList();
                     if (own.Count > 0)
                     {
@@ -83,7 +83,7 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
     private List<double> MeasureFlushes(int n)
     {
         using var nft = new KernelNotifications(KernelNotifications.NetlinkNetfilter, 7);
-        var whole = NftOracle.ObjectCount(_node) ?? throw new InvalidOperationException("no table inet fwmark before the first flush");
+        var whole = NftOracle.PluginObjectCount(_node) ?? throw new InvalidOperationException("no table inet fwmark before the first flush");
         var samples = new List<double>();
         for (var i = 0; i < options.AgentFlushes; i++)
         {
@@ -94,8 +94,8 @@ internal sealed class AgentBench(BenchOptions options, TextWriter progress)
             if (!flush.WaitForExit(TimeSpan.FromSeconds(30)) || flush.ExitCode != 0)
                 throw new InvalidOperationException($"nft flush ruleset did not succeed: {flush.Output.Trim()}");
             samples.Add(Milliseconds(deleted.Timestamp, restored.Timestamp));
-            if (NftOracle.ObjectCount(_node) is not { } now || now != whole)
-                throw new InvalidOperationException($"after flush {i + 1} the agent restored {NftOracle.ObjectCount(_node)?.ToString(CultureInfo.InvariantCulture) ?? "no table"} objects, not {whole} (N={n})");
+            if (NftOracle.PluginObjectCount(_node) is not { } now || now != whole)
+                throw new InvalidOperationException($"after flush {i + 1} the agent restored {NftOracle.PluginObjectCount(_node)?.ToString(CultureInfo.InvariantCulture) ?? "no table"} objects, not {whole} (N={n})");
             Thread.Sleep(50);
         }
 

@@ -30,6 +30,13 @@ internal sealed record BenchOptions
     /// </summary>
     public string? RouteDevice { get; init; }
 
+    /// <summary>
+    /// True (<c>--path bridge</c>): every pod has a real veth pair in the bench's netns, its host end a port of a
+    /// bridge (at most 1000 per bridge), and prevResult names both, as the bridge plugin's does: the plugin takes the
+    /// bridge-port path. False (<c>--path address</c>, the default): prevResult names only the pod's side.
+    /// </summary>
+    public bool BridgePorts { get; init; }
+
     /// <summary>When set, the plugin config gets <c>"logFile"</c> with this path: measures the cost of the per-invocation log line. Default none.</summary>
     public string? LogFile { get; init; }
 

@@ -7,7 +7,7 @@ internal static class BenchOptionsParser
 {
     public const string Usage = """
         usage: Fwmark.Bench --plugin PATH --hello PATH [--counts 0,1000,10000] [--iterations 300]
-                            [--warmup 5] [--populate-jobs 1] [--cni-netns PATH] [--route-device DEV]
+                            [--warmup 5] [--populate-jobs 1] [--cni-netns PATH] [--route-device DEV] [--path address|bridge]
                             [--log-file PATH]
                             [--out results.json] [--agent-flushes 50 [--agent-vpn-cycles 20]]
         With --agent-flushes: runs `PLUGIN agent` and times its reaction to flushes and VPN returns instead.
@@ -50,6 +50,9 @@ internal static class BenchOptionsParser
             problems.Add("--hello is required");
 
         var counts = ParseCounts(Text("counts", "0,1000,10000"), problems);
+        var path = Text("path", "address");
+        if (path is not ("address" or "bridge"))
+            problems.Add($"--path must be address or bridge, not '{path}'");
         var options = new BenchOptions
         {
             Plugin = plugin,
@@ -58,7 +61,9 @@ internal static class BenchOptionsParser
             Iterations = Number("iterations", 300, 1),
             Warmup = Number("warmup", 5, 0),
             PopulateJobs = Number("populate-jobs", 1, 1),
-            CniNetns = Text("cni-netns", "/var/run/netns/fwmark-bench-pod"),
+            // On the bridge path the plugin reads the pod's veth end in CNI_NETNS: the bench's own netns holds both ends.
+            CniNetns = Text("cni-netns", path == "bridge" ? "/proc/self/ns/net" : "/var/run/netns/fwmark-bench-pod"),
+            BridgePorts = path == "bridge",
             RouteDevice = values.Remove("route-device", out var device) ? device : null,
             LogFile = values.Remove("log-file", out var logFile) ? logFile : null,
             Out = values.Remove("out", out var outPath) ? outPath : null,

@@ -27,7 +27,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
     public const string DelOp = "DEL prevResult";
     public const string DelBareOp = "DEL no prevResult";
 
-    private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice, options.LogFile);
+    private readonly CniCall _plugin = new(options.Plugin, options.CniNetns, options.RouteDevice, options.LogFile, options.BridgePorts);
     // bench/run.sh starts the benchmark inside the namespace it programs (Program checked it is not the initial one).
     private readonly Netns _node = Netns.Current();
     private int _populated;
@@ -37,6 +37,8 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
     {
         var summaries = new List<Summary>();
         var populate = new List<PopulateStep>();
+        if (options.BridgePorts)
+            Veths.Create([FakePod.Create(FakePod.MeasuredIndexBase)], progress);
         foreach (var n in options.Counts)
         {
             var step = PopulateTo(n);
@@ -51,6 +53,8 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
     {
         var from = _populated;
         var done = 0;
+        if (options.BridgePorts && n > from)
+            Veths.Create([.. Enumerable.Range(from, n - from).Select(FakePod.Create)], progress);
         var clock = Stopwatch.StartNew();
         try
         {
@@ -72,7 +76,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
         clock.Stop();
         _populated = n;
 
-        var objects = NftOracle.ObjectCount(_node);
+        var objects = NftOracle.PluginObjectCount(_node);
         if (n > 0 && objects is null)
             throw new InvalidOperationException($"failed to find nft table inet fwmark after {n} successful ADDs: the plugin exited 0 but programmed nothing");
         progress.WriteLine($"populate: N={n} reached with {n - from} ADDs in {clock.Elapsed.TotalSeconds:F1}s; nft objects in table inet fwmark: {objects?.ToString() ?? "no table"}");
@@ -112,7 +116,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
             // The first ADD at N=0 may create the table's shared skeleton, so the baseline is taken once
             // the first iteration has deleted its pods again, not before it.
             if (i == 0)
-                objectsBefore = NftOracle.ObjectCount(_node);
+                objectsBefore = NftOracle.PluginObjectCount(_node);
 
             if (keep)
             {
@@ -125,7 +129,7 @@ internal sealed class BenchRunner(BenchOptions options, TextWriter progress)
         }
 
         // Every measured pod was deleted again; anything left over means a DEL did not clean up after itself.
-        var objectsAfter = NftOracle.ObjectCount(_node);
+        var objectsAfter = NftOracle.PluginObjectCount(_node);
         if (objectsAfter != objectsBefore)
             throw new InvalidOperationException($"failed to return to N={n}: nft table inet fwmark held {objectsBefore?.ToString() ?? "no table"} objects after the first iteration and {objectsAfter?.ToString() ?? "no table"} after the last");
 

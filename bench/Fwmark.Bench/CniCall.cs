@@ -16,7 +16,7 @@ internal enum CniVerb
 /// annotation selecting the "vpn" mark) and execs the plugin with them, timed by the test bed's
 /// <see cref="ProcessRunner"/>: from just before the fork until the plugin has exited and closed its output.
 /// </summary>
-internal sealed class CniCall(string pluginPath, string cniNetns, string? routeDevice, string? logFile)
+internal sealed class CniCall(string pluginPath, string cniNetns, string? routeDevice, string? logFile, bool bridgePorts = false)
 {
     /// <summary>Execs the plugin once. <paramref name="prevResult"/> null means "no prevResult key".</summary>
     public CommandResult Run(CniVerb verb, FakePod pod, JsonNode? prevResult)
@@ -26,7 +26,7 @@ internal sealed class CniCall(string pluginPath, string cniNetns, string? routeD
             ["CNI_COMMAND"] = verb.ToString().ToUpperInvariant(),
             ["CNI_CONTAINERID"] = pod.ContainerId,
             ["CNI_NETNS"] = cniNetns,
-            ["CNI_IFNAME"] = "eth0",
+            ["CNI_IFNAME"] = bridgePorts ? pod.PodInterface : "eth0",
             ["CNI_PATH"] = "/opt/cni/bin",
             ["CNI_ARGS"] = $"IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME={pod.PodName}",
         };
@@ -62,13 +62,19 @@ internal sealed class CniCall(string pluginPath, string cniNetns, string? routeD
     /// <summary>What the main plugin of the chain would have returned for this pod.</summary>
     public JsonObject MainPluginResult(FakePod pod)
     {
+        var interfaces = bridgePorts
+            ? new JsonArray(
+                new JsonObject { ["name"] = pod.Bridge },
+                new JsonObject { ["name"] = pod.HostVeth },
+                new JsonObject { ["name"] = pod.PodInterface, ["sandbox"] = cniNetns })
+            : new JsonArray(new JsonObject { ["name"] = "eth0", ["sandbox"] = cniNetns });
         var ips = new JsonArray();
         foreach (var cidr in pod.Cidrs)
-            ips.Add(new JsonObject { ["address"] = cidr, ["interface"] = 0 });
+            ips.Add(new JsonObject { ["address"] = cidr, ["interface"] = interfaces.Count - 1 });
         return new JsonObject
         {
             ["cniVersion"] = "1.0.0",
-            ["interfaces"] = new JsonArray(new JsonObject { ["name"] = "eth0", ["sandbox"] = cniNetns }),
+            ["interfaces"] = interfaces,
             ["ips"] = ips,
         };
     }

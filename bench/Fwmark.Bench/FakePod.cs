@@ -34,6 +34,15 @@ internal sealed record FakePod(int Index, string ContainerId, string PodName, IR
         return new FakePod(index, id, $"p{index}", cidrs);
     }
 
+    /// <summary>The host end of the pod's veth on the bridge path (measured pods share one pair, used one at a time).</summary>
+    public string HostVeth => Index >= MeasuredIndexBase ? "fwbhm" : $"fwbh{Index}";
+
+    /// <summary>The pod's end of the veth, in the bench's netns too, and the pod's CNI_IFNAME on the bridge path.</summary>
+    public string PodInterface => Index >= MeasuredIndexBase ? "fwbpm" : $"fwbp{Index}";
+
+    /// <summary>The bridge of the pod's host veth: a Linux bridge takes at most 1024 ports.</summary>
+    public string Bridge => Index >= MeasuredIndexBase ? "fwbbrm" : $"fwbbr{Index / 1000}";
+
     private static byte[] BitConverterBigEndian(uint value) =>
         [(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value];
 }

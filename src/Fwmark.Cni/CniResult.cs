@@ -43,7 +43,9 @@ public sealed partial class CniResult
         // many is harmless; leaving one of the pod's addresses unmarked would leak its traffic.
         return Ips
             .Where(ip => ip.InterfaceIndex is not { } index || (index < Interfaces.Count && Interfaces[index].Name == ifName))
-            .Select(ip => ip.Address)
+            // "::ffff:10.88.0.6" is the pod's IPv4 address written as IPv6: its packets are IPv4 and carry the
+            // 4-byte source, so it must be keyed (and compared) as IPv4.
+            .Select(ip => ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address)
             .Distinct()
             .ToList();
     }

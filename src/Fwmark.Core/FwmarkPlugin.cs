@@ -2,6 +2,7 @@ using System.Net;
 using Fwmark.Cni;
 using Fwmark.Core.Config;
 using Fwmark.Core.Logging;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 using Fwmark.Core.Selection;
@@ -25,7 +26,7 @@ namespace Fwmark.Core;
 /// never fail because of them: the kernel's owner tags decide what is removed.
 /// Its decisions (selection, addresses, warnings) also go into <paramref name="record"/>, for the log file.
 /// </summary>
-public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IAttachmentRecordStore? records = null, InvocationRecord? record = null) : ICniPlugin
+public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting routing, IAttachmentRecordStore? records = null, InvocationRecord? record = null, IHostLinks? links = null) : ICniPlugin
 {
     public const string ArgPodName = "K8S_POD_NAME";
 
@@ -53,8 +54,10 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
                 "the main plugin assigned no address to this interface, so nothing could be marked; refusing to start the pod unsteered");
         }
 
+        // Which key marks the attachment, decided before anything on the node changes (an inconsistent result fails here).
+        var path = PathOf(request, prevResult);
         var routed = config.Routes.TryGetValue(selection.Mark.Name, out var route);
-        Record(request, addresses, selection, route);
+        Record(request, addresses, path, selection, route);
         try
         {
             if (routed)
@@ -68,7 +71,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
                 }
             }
 
-            Kernel(() => dataplane.Install(OwnerOf(request), addresses, selection.Mark));
+            Kernel(() => dataplane.InstallTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark));
         }
         catch
         {
@@ -76,16 +79,16 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             throw;
         }
 
-        Log(request, $"marked {string.Join(", ", addresses)} with {Describe(selection)}");
+        Log(request, $"marked {Marked(path, addresses)} with {Describe(selection)} (path: {path.Describe()}: {path.Reason})");
     }
 
     public void Del(CniRequest request)
     {
-        var addresses = DelAddresses(request);
-        _record.Addresses = addresses ?? [];
+        var keys = DelKeys(request);
+        _record.Addresses = keys?.Addresses ?? [];
         ForgetRecord(request);
-        Kernel(() => dataplane.Remove(OwnerOf(request), addresses));
-        Log(request, addresses is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", addresses)}");
+        Kernel(() => dataplane.RemoveKeys(OwnerOf(request), keys));
+        Log(request, keys is null ? "removed what it owned (found by owner tag)" : $"removed what it owned for {string.Join(", ", keys.Addresses.Select(a => a.ToString()).Concat(keys.Interfaces))}");
     }
 
     public void Check(CniRequest request)
@@ -107,7 +110,8 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             return;
         }
 
-        var problems = Kernel(() => dataplane.Verify(OwnerOf(request), addresses, selection.Mark)).ToList();
+        var path = PathOf(request, prevResult);
+        var problems = Kernel(() => dataplane.VerifyTarget(OwnerOf(request), new MarkTarget(path, addresses), selection.Mark)).ToList();
         if (config.Routes.TryGetValue(selection.Mark.Name, out var route))
         {
             problems.AddRange(Kernel(() => routing.Verify(selection.Mark, route)));
@@ -120,7 +124,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
                 string.Join('\n', problems));
         }
 
-        Log(request, $"{string.Join(", ", addresses)} marked with {Describe(selection)} as expected");
+        Log(request, $"{Marked(path, addresses)} marked with {Describe(selection)} as expected (path: {path.Describe()}: {path.Reason})");
     }
 
     public void Gc(CniRequest request)
@@ -175,7 +179,7 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
     /// Writes the attachment's record, after refusing a mark that another network on this node routes
     /// differently (both networks' ADDs would otherwise keep withdrawing each other's rules).
     /// </summary>
-    private void Record(CniRequest request, IReadOnlyList<IPAddress> addresses, MarkSelection selection, RouteSpec? route)
+    private void Record(CniRequest request, IReadOnlyList<IPAddress> addresses, AttachmentPath path, MarkSelection selection, RouteSpec? route)
     {
         if (records is null)
         {
@@ -197,7 +201,10 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             route,
             request.Args.GetValueOrDefault(MarkSelector.ArgNamespace),
             request.Args.GetValueOrDefault(ArgPodName),
-            DateTimeOffset.UtcNow)));
+            DateTimeOffset.UtcNow)
+        {
+            Path = path.IsInterfaceKeyed() ? path : null,
+        }));
     }
 
     /// <summary>Removes the attachment's record; a store that cannot be used is logged, never fatal (DEL must not block).</summary>
@@ -257,13 +264,31 @@ public sealed class FwmarkPlugin(IDataplane dataplane, TextWriter log, IRouting 
             $"must be called as a chained plugin: {CniEnvironment.VerbOf(request.Command)} needs prevResult");
 
     /// <summary>
-    /// The addresses DEL can look up directly, or null to have the dataplane scan for the owner's tag:
-    /// without prevResult (libcni lost its cache) and when it lists no address for the interface, since
-    /// an empty list could only ever remove nothing.
+    /// The keys DEL can look up directly, or null to have the dataplane scan for the owner's tag:
+    /// without prevResult (libcni lost its cache) and when it lists no address for the interface
+    /// (a result that odd may not name the host side correctly either).
+    /// DEL never asks the kernel which path ADD took: the host veth is often gone already.
     /// </summary>
-    private static IReadOnlyList<IPAddress>? DelAddresses(CniRequest request) =>
-        request.PrevResult?.AddressesOf(request.IfName) is { Count: > 0 } addresses ? addresses : null;
+    private static AttachmentKeys? DelKeys(CniRequest request)
+    {
+        if (request.PrevResult is not { } prevResult)
+        {
+            return null;
+        }
 
+        var addresses = prevResult.AddressesOf(request.IfName);
+        var interfaces = PathResolver.HostSideNames(prevResult);
+        return addresses.Count == 0 ? null : new AttachmentKeys(addresses, interfaces);
+    }
+
+    /// <summary>Which key marks this attachment (see <see cref="PathResolver"/>); without a link reader (unit tests) the address path.</summary>
+    private AttachmentPath PathOf(CniRequest request, CniResult prevResult) =>
+        links is null
+            ? AttachmentPath.ByAddress("no interface reader configured")
+            : Kernel(() => PathResolver.Resolve(prevResult, request.IfName, request.Netns, links));
+
+    private static string Marked(AttachmentPath path, IReadOnlyList<IPAddress> addresses) =>
+        path.IsInterfaceKeyed() ? $"everything from {path.HostInterface} ({string.Join(", ", addresses)})" : string.Join(", ", addresses);
     private static AttachmentOwner OwnerOf(CniRequest request) =>
         new(request.NetworkName, request.ContainerId, request.IfName);
 

@@ -7,6 +7,7 @@ using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Inspection;
+using Fwmark.Linux.Links;
 using Fwmark.Linux.Routing;
 
 namespace Fwmark;
@@ -31,6 +32,6 @@ internal sealed class NodeServices : IFwmarkServices
     public ICniPlugin Plugin(TextWriter log, long startTimestamp)
     {
         var record = new InvocationRecord();
-        return new LoggingPlugin(new FwmarkPlugin(Dataplane(), log, Routing(), Records(), record), record, startTimestamp, log);
+        return new LoggingPlugin(new FwmarkPlugin(Dataplane(), log, Routing(), Records(), record, new RtnetlinkHostLinks()), record, startTimestamp, log);
     }
 }

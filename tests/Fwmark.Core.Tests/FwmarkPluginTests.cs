@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Fwmark.Cni;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Tests.Fakes;
 using static Fwmark.Core.Tests.Fakes.RecordingDataplane;
 
@@ -47,7 +48,7 @@ public class FwmarkPluginTests
         Assert.Equal([IPAddress.Parse("10.97.0.3"), IPAddress.Parse("2001:db8::3")], installed.Addresses);
         Assert.Equal(Vpn, installed.Mark);
         Assert.Equal(
-            "fwmark: ADD mustredirect/267346f9a609/eth0: marked 10.97.0.3, 2001:db8::3 with vpn (0x10/0x10) from annotation cni.fwmark.net/name\n",
+            "fwmark: ADD mustredirect/267346f9a609/eth0: marked 10.97.0.3, 2001:db8::3 with vpn (0x10/0x10) from annotation cni.fwmark.net/name (path: address: no interface reader configured)\n",
             _log.ToString());
     }
 
@@ -351,11 +352,11 @@ public class FwmarkPluginTests
 
     private sealed class ThrowingDataplane(Exception failure) : IDataplane
     {
-        public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) => throw failure;
+        public void InstallTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark) => throw failure;
 
-        public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) => throw failure;
+        public void RemoveKeys(AttachmentOwner owner, AttachmentKeys? keys) => throw failure;
 
-        public IReadOnlyList<string> Verify(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) => throw failure;
+        public IReadOnlyList<string> VerifyTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark) => throw failure;
 
         public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) => throw failure;
 

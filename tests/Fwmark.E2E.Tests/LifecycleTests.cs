@@ -16,11 +16,11 @@ public sealed class LifecycleTests
         var network = bed.Network(FwmarkPluginConfig.Vpn());
         var gone = network.AddPod("gone", FwmarkPluginConfig.Annotated("vpn"));
         var stays = network.AddPod("stays", FwmarkPluginConfig.Annotated("vpn"));
-        Assert.Equal(2, PluginBed.ElementsOf(bed.Node, gone).Count);
+        Assert.Single(PluginBed.InterfaceElementsOf(bed.Node, gone));
 
         AssertOk(network.Del(gone));
 
-        Assert.Empty(PluginBed.ElementsOf(bed.Node, gone));
+        AssertGone(bed, gone);
         AssertOwned(bed, stays, network.Name);
         bed.AssertPath(stays, AddressFamily.InterNetwork, EgressPath.Vpn);
     }
@@ -35,7 +35,7 @@ public sealed class LifecycleTests
 
         AssertOk(network.Del(gone, withPrevResult: false));
 
-        Assert.Empty(PluginBed.ElementsOf(bed.Node, gone));
+        AssertGone(bed, gone);
         AssertOwned(bed, stays, network.Name);
     }
 
@@ -51,7 +51,7 @@ public sealed class LifecycleTests
         AssertOk(network.Del(gone));
         AssertOk(network.Del(gone, withPrevResult: false));
 
-        Assert.Empty(PluginBed.ElementsOf(bed.Node, gone));
+        AssertGone(bed, gone);
         AssertOwned(bed, stays, network.Name);
     }
 
@@ -76,26 +76,57 @@ public sealed class LifecycleTests
         using var bed = PluginBed.Create();
         var network = bed.Network(FwmarkPluginConfig.Vpn());
         var old = network.AddPod("old", FwmarkPluginConfig.Annotated("vpn"));
-        // A runtime handed old's addresses to a new pod before old's DEL arrived (IPAM reuse after a lost DEL).
-        var reuser = network.NewPod("new", FwmarkPluginConfig.Annotated("vpn"));
-        var crafted = old.AddResult!.DeepClone().AsObject();
-        foreach (var iface in crafted["interfaces"]!.AsArray())
-        {
-            if (iface?["sandbox"] is not null)
-            {
-                iface["sandbox"] = reuser.Netns.Path;
-            }
-        }
-
+        var reuser = network.AddPod("new", FwmarkPluginConfig.Annotated("vpn"));
+        // A runtime handed old's addresses to the new pod before old's DEL arrived (IPAM reuse after a lost DEL):
+        // the new pod's own result, with old's addresses.
+        var crafted = reuser.AddResult!.DeepClone().AsObject();
+        crafted["ips"] = old.AddResult!["ips"]!.DeepClone();
         var add = network.Chain.Invoke("fwmark", CniChain.Add, reuser.Attachment, crafted);
         Assert.True(add.Succeeded, add.Describe());
-        Assert.All(PluginBed.ElementsOf(bed.Node, old), e => Assert.Contains(reuser.ContainerId, e.Comment));
 
         AssertOk(network.Del(old));
 
-        var left = PluginBed.ElementsOf(bed.Node, old);
-        Assert.Equal(2, left.Count);
-        Assert.All(left, e => Assert.Contains($"{network.Name}/{reuser.ContainerId}/eth0", e.Comment));
+        AssertGone(bed, old);
+        AssertOwned(bed, reuser, network.Name);
+        bed.AssertPath(reuser, AddressFamily.InterNetwork, EgressPath.Vpn);
+    }
+
+    [Fact]
+    public void Reused_veth_name_belongs_to_the_newest_pod_and_survives_the_old_pods_del()
+    {
+        using var bed = PluginBed.Create();
+        var network = bed.Network(FwmarkPluginConfig.Vpn());
+        var old = network.AddPod("old", FwmarkPluginConfig.Annotated("vpn"));
+        var oldVeth = PluginBed.HostVeth(old);
+        // old's veth disappears without a DEL (the pod died), and the next pod's host veth gets its name.
+        bed.Node.Ip("link", "del", oldVeth);
+        var reuser = network.AddPod("new", FwmarkPluginConfig.Annotated("vpn"));
+        var newVeth = PluginBed.HostVeth(reuser);
+        bed.Node.Ip("link", "set", newVeth, "down");
+        bed.Node.Ip("link", "set", newVeth, "name", oldVeth);
+        bed.Node.Ip("link", "set", oldVeth, "up");
+        var renamed = reuser.AddResult!.DeepClone().AsObject();
+        foreach (var iface in renamed["interfaces"]!.AsArray())
+        {
+            if (iface?["name"]?.GetValue<string>() == newVeth)
+            {
+                iface["name"] = oldVeth;
+            }
+        }
+
+        var add = network.Chain.Invoke("fwmark", CniChain.Add, reuser.Attachment, renamed);
+        Assert.True(add.Succeeded, add.Describe());
+        var port = Assert.Single(NftOracle.InterfaceElements(bed.Node), e => e.Name == oldVeth);
+        Assert.Contains(reuser.ContainerId, port.Comment);
+
+        // The late DEL of the old pod names the same interface: the element is the new pod's and stays.
+        AssertOk(network.Chain.RunDel(old.Attachment, old.AddResult));
+
+        port = Assert.Single(NftOracle.InterfaceElements(bed.Node), e => e.Name == oldVeth);
+        Assert.Contains($"{network.Name}/{reuser.ContainerId}/eth0", port.Comment);
+        var check = network.Chain.Invoke("fwmark", CniChain.Check, reuser.Attachment, renamed);
+        Assert.True(check.Succeeded, check.Describe());
+        bed.AssertPath(reuser, AddressFamily.InterNetwork, EgressPath.Vpn);
     }
 
     [Fact]
@@ -108,8 +139,8 @@ public sealed class LifecycleTests
         var healthy = network.Chain.RunCheck(pod.Attachment, pod.AddResult!);
         Assert.True(healthy.Succeeded, healthy.Describe());
 
-        var set = Assert.Single(NftOracle.ElementsFor(bed.Node, pod.IPv4)).Set;
-        bed.Node.Run("nft", "delete", "element", "inet", "fwmark", set, $"{{ {pod.IPv4} }}");
+        var port = Assert.Single(PluginBed.InterfaceElementsOf(bed.Node, pod));
+        bed.Node.Run("nft", "delete", "element", port.Family, "fwmark", port.Set, $"{{ \"{port.Name}\" }}");
         var broken = network.Chain.RunCheck(pod.Attachment, pod.AddResult!);
 
         var failed = broken.Failed;
@@ -136,7 +167,7 @@ public sealed class LifecycleTests
         var gc = FwmarkOnly(bed, netA).RunGc([(kept.ContainerId, "eth0")]);
 
         AssertOk(gc);
-        Assert.Empty(PluginBed.ElementsOf(bed.Node, stale));
+        AssertGone(bed, stale);
         AssertOwned(bed, kept, netA.Name);
         AssertOwned(bed, otherNetwork, netB.Name);
     }
@@ -154,11 +185,19 @@ public sealed class LifecycleTests
 
     private static void AssertOk(CniChainResult result) => Assert.True(result.Succeeded, result.Describe());
 
-    /// <summary>Both of the pod's addresses are still in the sets, owned by that pod.</summary>
+    /// <summary>The pod's host veth is still a marked bridge port, owned by that pod (and none of its addresses is keyed).</summary>
     private static void AssertOwned(PluginBed bed, Pod pod, string network)
     {
-        var elements = PluginBed.ElementsOf(bed.Node, pod);
-        Assert.Equal(2, elements.Count);
-        Assert.All(elements, e => Assert.Contains($"{network}/{pod.ContainerId}/eth0", e.Comment));
+        var port = Assert.Single(PluginBed.InterfaceElementsOf(bed.Node, pod));
+        Assert.Equal(PluginBed.HostVeth(pod), port.Name);
+        Assert.Contains($"{network}/{pod.ContainerId}/eth0", port.Comment);
+        Assert.Empty(PluginBed.ElementsOf(bed.Node, pod));
+    }
+
+    /// <summary>Nothing of the pod is left: no interface element of its own, no element for its addresses.</summary>
+    private static void AssertGone(PluginBed bed, Pod pod)
+    {
+        Assert.Empty(PluginBed.InterfaceElementsOf(bed.Node, pod));
+        Assert.Empty(PluginBed.ElementsOf(bed.Node, pod));
     }
 }

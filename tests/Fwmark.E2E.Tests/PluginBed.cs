@@ -49,11 +49,14 @@ internal sealed class PluginBed : IDisposable
         }
     }
 
-    /// <summary>A new network (own bridge and subnets) on the node: bridge + host-local, then <paramref name="fwmark"/>.</summary>
-    public PodNetwork Network(JsonObject? fwmark, string? name = null, string cniVersion = "1.0.0")
+    /// <summary>
+    /// A new network (own bridge and, unless <paramref name="sameRangeAs"/> names an earlier network's number, own
+    /// subnets) on the node: bridge + host-local, then <paramref name="fwmark"/>.
+    /// </summary>
+    public PodNetwork Network(JsonObject? fwmark, string? name = null, string cniVersion = "1.0.0", int? sameRangeAs = null)
     {
         var index = _networks++;
-        return PodNetwork.Create(Bed, BinDir, name ?? $"net{index}", index, fwmark, cniVersion);
+        return PodNetwork.Create(Bed, BinDir, name ?? $"net{index}", index, fwmark, cniVersion, sameRangeAs);
     }
 
     /// <summary>Execs the plugin under test alone in the node namespace with this exact environment and stdin.</summary>
@@ -82,6 +85,18 @@ internal sealed class PluginBed : IDisposable
 
     public static IReadOnlyList<PodSetElement> ElementsOf(Netns node, Pod pod) =>
         [.. pod.Addresses.SelectMany(a => NftOracle.ElementsFor(node, a))];
+
+    /// <summary>The ifname-set elements owned by <paramref name="pod"/> (its host veth as a bridge port or input interface).</summary>
+    public static IReadOnlyList<InterfaceElement> InterfaceElementsOf(Netns node, Pod pod) =>
+        [.. NftOracle.InterfaceElements(node).Where(e => e.Comment?.Contains(pod.ContainerId[..20], StringComparison.Ordinal) == true)];
+
+    /// <summary>The pod's host veth: the bridge plugin lists the bridge, then the host veth, then the pod's interface.</summary>
+    public static string HostVeth(Pod pod) =>
+        (pod.AddResult?["interfaces"]?.AsArray() ?? [])
+            .Where(i => i?["sandbox"] is null)
+            .Select(i => i?["name"]?.GetValue<string>())
+            .OfType<string>()
+            .Last();
 
     public void Dispose() => Bed.Dispose();
 }

@@ -24,6 +24,12 @@ public sealed partial class RulesetStructureTests
         Assert.Contains("ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010", text);
         Assert.Contains("ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010", text);
         Assert.Matches(@"chain mark-00000010-00000010 \{\s+meta mark set meta mark [^\n]*0x00000010 counter", text);
+        Assert.Matches(@"set ifaces-mark-00000010-00000010 \{\s+type ifname\n", text);
+        Assert.Contains("iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010", text);
+        Assert.Matches(@"chain replies \{\s+type filter hook prerouting priority mangle - 1; policy accept;\s+ct direction reply meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter", text);
+        // The bridge table: the pod's host veth as a port, marked before the IP stack sees the frame.
+        Assert.Matches(@"table bridge fwmark \{\s+set ports-mark-00000010-00000010 \{\s+type ifname\n", text);
+        Assert.Matches(@"chain prerouting \{\s+type filter hook prerouting priority filter; policy accept;\s+iifname @ports-mark-00000010-00000010 goto mark-00000010-00000010", text);
 
         var json = NftOracle.Json(bed.Node);
         var prerouting = Chain(json, "prerouting");
@@ -31,15 +37,11 @@ public sealed partial class RulesetStructureTests
         Assert.Equal("prerouting", prerouting["hook"]?.GetValue<string>());
         Assert.Equal(-150, prerouting["prio"]?.GetValue<int>());
 
-        var elements = PluginBed.ElementsOf(bed.Node, pod);
-        Assert.Equal(2, elements.Count);
-        Assert.All(elements, e =>
-        {
-            Assert.Equal("goto", e.Verdict);
-            Assert.Equal("mark-00000010-00000010", e.Target);
-            Assert.Matches(OwnerTag(), e.Comment);
-            Assert.EndsWith($" {network.Name}/{pod.ContainerId}/eth0", e.Comment);
-        });
+        Assert.Empty(PluginBed.ElementsOf(bed.Node, pod)); // bridged: keyed by its port, not its addresses
+        var port = Assert.Single(PluginBed.InterfaceElementsOf(bed.Node, pod));
+        Assert.Equal(("bridge", "ports-mark-00000010-00000010", PluginBed.HostVeth(pod)), (port.Family, port.Set, port.Name));
+        Assert.Matches(OwnerTag(), port.Comment);
+        Assert.EndsWith($" {network.Name}/{pod.ContainerId}/eth0", port.Comment);
     }
 
     [Fact]
@@ -71,7 +73,7 @@ public sealed partial class RulesetStructureTests
         var network = bed.Network(FwmarkPluginConfig.Vpn());
 
         var pod = network.AddPod("canary", FwmarkPluginConfig.Annotated("vpn"));
-        Assert.NotEmpty(PluginBed.ElementsOf(bed.Node, pod));
+        Assert.NotEmpty(PluginBed.InterfaceElementsOf(bed.Node, pod));
         Assert.Equal(foreignBefore, ForeignTables(bed));
 
         Assert.True(network.Del(pod).Succeeded);

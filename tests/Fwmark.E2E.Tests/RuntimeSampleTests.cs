@@ -9,7 +9,8 @@ namespace Fwmark.E2E.Tests;
 /// <summary>
 /// Replays what containerd and podman really sent a chained plugin (shared/samples, copied to Samples/ by the build), in their order, against the
 /// plugin. Only what ties a sample to the machine it was captured on is adapted: plugin type and marks
-/// config, netns path, CNI_PATH, and the pod address (a real pod of this testbed, so traffic can be checked).
+/// config, netns path, CNI_PATH, the pod address and the host-side interface names (a real pod of this testbed, so
+/// traffic can be checked and the plugin finds the interfaces the result names).
 /// </summary>
 public sealed class RuntimeSampleTests
 {
@@ -23,12 +24,12 @@ public sealed class RuntimeSampleTests
 
         var add = replay.Run("01-RunPodSandbox-ADD.json");
         AssertPassedThrough(add, pod, "1.0.0");
-        Assert.Single(NftOracle.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Single(replay.Keys());
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Vpn);
 
         var stop = replay.Run("02-StopPodSandbox-DEL.json");
         Assert.Equal("", stop.Stdout);
-        Assert.Empty(NftOracle.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Empty(replay.Keys());
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Main);
 
         // RemovePodSandbox: a second DEL, without prevResult and with an empty CNI_NETNS.
@@ -49,16 +50,16 @@ public sealed class RuntimeSampleTests
         var run = replay.Run("01-run-with-env-annotation-ip-mac-port.last.1-ADD.json");
         AssertPassedThrough(run, pod, "0.4.0");
         Assert.Equal("4", run.Json!["ips"]![0]!["version"]?.GetValue<string>());
-        Assert.Single(NftOracle.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Single(replay.Keys());
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Vpn);
 
         replay.Run("02-stop.last.1-DEL.json");
-        Assert.Empty(NftOracle.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Empty(replay.Keys());
 
         // `podman start` does not repeat the caller's CNI_ARGS: nothing selects a mark any more.
         var start = replay.Run("03-start-again-without-env.last.1-ADD.json");
         AssertPassedThrough(start, pod, "0.4.0");
-        Assert.Empty(NftOracle.ElementsFor(bed.Node, pod.IPv4));
+        Assert.Empty(replay.Keys());
         bed.AssertPath(pod, AddressFamily.InterNetwork, EgressPath.Main);
 
         replay.Run("04-rm-f.last.1-DEL.json");
@@ -103,6 +104,13 @@ public sealed class RuntimeSampleTests
             return result;
         }
 
+        /// <summary>What marks the pod now: elements for its address and for its host veth (either path).</summary>
+        public List<string> Keys() =>
+        [
+            .. NftOracle.ElementsFor(bed.Node, pod.IPv4).Select(e => $"{e.Set} {e.Address}"),
+            .. NftOracle.InterfaceElements(bed.Node).Where(e => e.Name == PluginBed.HostVeth(pod)).Select(e => $"{e.Set} {e.Name}"),
+        ];
+
         private void AdaptPrevResult(JsonObject prev)
         {
             var real = pod.AddResult!["ips"]!.AsArray()
@@ -113,11 +121,17 @@ public sealed class RuntimeSampleTests
                 ip["gateway"] = real["gateway"]?.GetValue<string>();
             }
 
+            // The host side the sample names (bridge, veth) is this testbed's, in the sample's order.
+            var hostSide = new Queue<string>([network.Bridge, PluginBed.HostVeth(pod)]);
             foreach (var iface in prev["interfaces"]!.AsArray())
             {
                 if (iface?["sandbox"] is not null)
                 {
                     iface["sandbox"] = pod.Netns.Path;
+                }
+                else if (iface is not null && hostSide.TryDequeue(out var name))
+                {
+                    iface["name"] = name;
                 }
             }
         }

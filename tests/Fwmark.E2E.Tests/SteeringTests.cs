@@ -64,9 +64,10 @@ public sealed class SteeringTests
         bed.AssertPath(pod, V4, EgressPath.Vpn);
         bed.AssertPath(pod, V6, EgressPath.Vpn);
 
-        var elements = PluginBed.ElementsOf(bed.Node, pod);
-        Assert.Contains(elements, e => e.Set.StartsWith("pods4-", StringComparison.Ordinal) && e.Address.Equals(pod.IPv4));
-        Assert.Contains(elements, e => e.Set.StartsWith("pods6-", StringComparison.Ordinal) && e.Address.Equals(pod.IPv6));
+        // Both families through one key: the pod's host veth as a bridge port; no address is keyed at all.
+        var port = Assert.Single(PluginBed.InterfaceElementsOf(bed.Node, pod));
+        Assert.Equal(("bridge", "ports-mark-00000010-00000010"), (port.Family, port.Set));
+        Assert.Empty(PluginBed.ElementsOf(bed.Node, pod));
         Assert.Equal(0, bed.Bed.Main.PacketsFrom(pod.IPv4));
         Assert.Equal(0, bed.Bed.Main.PacketsFrom(pod.IPv6));
     }
@@ -120,17 +121,19 @@ public sealed class SteeringTests
     [InlineData(0x1f0u, 0x10u, 0xf0u, 0x110u)]
     public void Bits_outside_the_mask_survive(uint preset, uint mark, uint mask, uint expected)
     {
-        // Someone else's mark is already on the packet (set in raw, before the plugin's mangle chain); a
-        // later chain sees what the plugin left: mark = (preset & ~mask) | value.
+        // Someone else's mark is already on the frame (set in a bridge-family chain before the plugin's at -200);
+        // a later inet chain sees what the plugin left: mark = (preset & ~mask) | value.
         using var bed = PluginBed.Create(mark: mark, mask: mask);
         var network = bed.Network(FwmarkPluginConfig.Vpn(mark, mask));
         var pod = network.AddPod("mask", FwmarkPluginConfig.Annotated("vpn"));
         bed.Node.Nft($$"""
-            table inet fwe_probe {
+            table bridge fwe_probe {
               chain before {
-                type filter hook prerouting priority raw; policy accept;
+                type filter hook prerouting priority -300; policy accept;
                 ip saddr {{pod.IPv4}} meta mark set 0x{{preset:x}}
               }
+            }
+            table inet fwe_probe {
               chain after {
                 type filter hook prerouting priority filter; policy accept;
                 ip saddr {{pod.IPv4}} meta mark 0x{{expected:x}} counter comment "expected"

@@ -90,7 +90,7 @@ internal sealed class DemoRun(DemoOptions options, TextWriter output)
             output.Write(bed.Node.Run("ip", family, "route", "show", "table", $"{Table}").Stdout);
         }
 
-        Say($"$ nft list table inet fwmark");
+        Say($"$ nft list table inet fwmark; nft list table bridge fwmark");
         output.Write(NftOracle.TableText(bed.Node));
         Say($"the plugin's log ({Path.GetFileName(log)}, one JSON line per invocation; first one):");
         Say(File.ReadLines(log).First());
@@ -105,7 +105,7 @@ internal sealed class DemoRun(DemoOptions options, TextWriter output)
             }
         }
 
-        var left = NftOracle.Elements(bed.Node).Count;
+        var left = NftOracle.Elements(bed.Node).Count + NftOracle.InterfaceElements(bed.Node).Count;
         Say($"after DEL of both pods: {left} element(s) left in the pod sets");
         ok &= left == 0;
         Say(ok ? "result: traffic took the expected paths, and the kill switch held" : "result: FAILED, see above");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fwmark.Cni;
 using Fwmark.Core.Config;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 
@@ -12,13 +13,15 @@ namespace Fwmark.Core.Operator;
 /// <c>fwmark reconcile</c>: restores everything the plugin owns on the node without any CNI call.
 /// First the rules and routes of every mark with a <c>route</c> in a set of conflists; then, from the
 /// attachment records (<see cref="IAttachmentRecordStore"/>), the routing of recorded marks no conflist
-/// routes, and every recorded attachment's elements, through the same <see cref="IDataplane.Install"/>
+/// routes, and every recorded attachment's elements, through the same <see cref="IDataplane.InstallTarget"/>
 /// as ADD (which also makes the table and chains). Nothing else restores them after an
 /// <c>nft flush ruleset</c> when no node agent runs.
 ///
-/// The records are a restore source, not the authority: an address recorded by two attachments goes to
-/// the newest record (the older one is stale and deleted), and an address whose kernel element names
-/// another owner is left to that owner (reported). Each restore runs under the record store's lock and
+/// An interface-keyed record (bridge port, input interface) is restored on its recorded path, keyed by the
+/// host veth's name, as ADD made it. The records are a restore source, not the authority: a key (an address
+/// on the address path, a host veth's name on an interface path) recorded by two attachments goes to the
+/// newest record (the older one is stale and deleted), and a key whose kernel element names another owner
+/// is left to that owner (reported). Each restore runs under the record store's lock and
 /// re-reads its record there, so a DEL that removed the record meanwhile is never undone.
 ///
 /// Quiet when the node already matches; one line per repair, warning or problem otherwise.
@@ -99,25 +102,26 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
             }
         }
 
-        // The newest record of each address owns it.
-        var newest = all.SelectMany(r => r.Addresses.Select(a => (Address: a, Record: r)))
-            .GroupBy(x => x.Address)
+        // The newest record of each key owns it: an address on the address path, the host veth's name on an
+        // interface path (two pods of overlapping ranges on two bridges share an address, not a key).
+        var newest = all.SelectMany(r => r.Keys.Select(k => (Key: k, Record: r)))
+            .GroupBy(x => x.Key)
             .ToDictionary(g => g.Key, g => g.MaxBy(x => x.Record.RecordedAt).Record);
         foreach (var record in all)
         {
-            var addresses = record.Addresses.Where(a => ReferenceEquals(newest[a], record)).ToList();
-            if (addresses.Count < record.Addresses.Count)
+            var keys = record.Keys.Where(k => ReferenceEquals(newest[k], record)).ToList();
+            if (keys.Count < record.Keys.Count)
             {
-                (var recordOk, var fixedCount) = Supersede(record, addresses, newest);
+                (var recordOk, var fixedCount) = Supersede(record, keys, newest);
                 ok &= recordOk;
                 repaired += fixedCount;
-                if (addresses.Count == 0)
+                if (keys.Count == 0)
                 {
                     continue;
                 }
             }
 
-            var (restored, count) = Restore(record, addresses);
+            var (restored, count) = Restore(record, record.Path is null ? [.. keys.Select(IPAddress.Parse)] : [.. record.Addresses]);
             ok &= restored;
             repaired += count;
         }
@@ -125,10 +129,10 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
         return (ok, repaired);
     }
 
-    private (bool Ok, int Repaired) Supersede(AttachmentRecord record, List<IPAddress> kept, Dictionary<IPAddress, AttachmentRecord> newest)
+    private (bool Ok, int Repaired) Supersede(AttachmentRecord record, List<string> kept, Dictionary<string, AttachmentRecord> newest)
     {
-        var lost = record.Addresses.Except(kept).ToList();
-        var by = string.Join(", ", lost.Select(a => $"{a} by {Name(newest[a].Owner)}"));
+        var lost = record.Keys.Except(kept).ToList();
+        var by = string.Join(", ", lost.Select(k => $"{k} by {Name(newest[k].Owner)}"));
         if (kept.Count > 0)
         {
             output.WriteLine($"{Name(record.Owner)}: not restoring addresses recorded again later ({by})");
@@ -139,7 +143,7 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
         {
             using var session = records!.Open();
             session.Delete(record.Owner);
-            output.WriteLine($"{Name(record.Owner)}: deleted its stale record: every address of it was recorded again later ({by})");
+            output.WriteLine($"{Name(record.Owner)}: deleted its stale record: every key of it was recorded again later ({by})");
             return (true, 1);
         }
         catch (Exception e) when (e is DataplaneException or CniException)
@@ -151,7 +155,9 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
 
     private (bool Ok, int Repaired) Restore(AttachmentRecord record, List<IPAddress> addresses)
     {
-        var where = $"{Name(record.Owner)} ({string.Join(", ", addresses)}, mark {record.Mark.Name} 0x{record.Mark.Value:x}/0x{record.Mark.Mask:x})";
+        var target = record.Path is { } path ? new MarkTarget(path, addresses) : MarkTarget.ByAddress(addresses);
+        var keyed = record.Path is { } p ? $"{p.Describe()}: {string.Join(", ", addresses)}" : string.Join(", ", addresses);
+        var where = $"{Name(record.Owner)} ({keyed}, mark {record.Mark.Name} 0x{record.Mark.Value:x}/0x{record.Mark.Mask:x})";
         try
         {
             using var session = records!.Open();
@@ -160,13 +166,14 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
                 return (true, 0); // DEL'd or re-ADDed since the records were read: that call did the work
             }
 
-            var before = dataplane!.Verify(record.Owner, addresses, record.Mark);
+            var plane = dataplane!;
+            var before = plane.VerifyTarget(record.Owner, target, record.Mark);
             if (before.Count == 0)
             {
                 return (true, 0);
             }
 
-            // NftVerifier's wording: the kernel names another owner, and owner tags are the authority.
+            // The verifiers' wording: the kernel names another owner, and owner tags are the authority.
             var foreign = before.Where(p => p.Contains("owned by another attachment", StringComparison.Ordinal)).ToList();
             if (foreign.Count > 0)
             {
@@ -178,8 +185,8 @@ public sealed class Reconciler(IRouting routing, TextWriter output, IDataplane? 
                 return (false, 0);
             }
 
-            dataplane.Install(record.Owner, addresses, record.Mark);
-            var after = dataplane.Verify(record.Owner, addresses, record.Mark);
+            plane.InstallTarget(record.Owner, target, record.Mark);
+            var after = plane.VerifyTarget(record.Owner, target, record.Mark);
             foreach (var problem in before.Except(after, StringComparer.Ordinal))
             {
                 output.WriteLine($"{where}: restored ({problem})");

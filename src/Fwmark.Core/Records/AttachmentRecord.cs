@@ -1,4 +1,5 @@
 using System.Net;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Routing;
 
 namespace Fwmark.Core.Records;
@@ -29,4 +30,13 @@ public sealed record AttachmentRecord(
     /// describes an attachment that cannot exist any more and is never restored.
     /// </summary>
     public string? BootId { get; init; }
+
+    /// <summary>
+    /// The interface path ADD keyed the attachment by (bridge port or input interface, with the host veth's
+    /// name), so a restore makes the same key again; null on the address path (and in records that predate it).
+    /// </summary>
+    public AttachmentPath? Path { get; init; }
+
+    /// <summary>What the attachment is keyed by: "if:NAME" on an interface path, else each address. The newest record of a key owns it.</summary>
+    public IReadOnlyList<string> Keys => Path is { HostInterface: { } name } ? [$"if:{name}"] : [.. Addresses.Select(a => a.ToString())];
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fwmark.Cni;
 using Fwmark.Core.Config;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Routing;
 
 namespace Fwmark.Core.Records;
@@ -16,9 +17,11 @@ namespace Fwmark.Core.Records;
 ///  "mark": {"name": "vpn", "value": 16, "mask": 16, "connmark": false},
 ///  "route": {"table": 123, "gateway": ["192.168.2.1"], "device": "vpn0", "priority": 1000, "failClosed": true},
 ///  "pod": {"namespace": "default", "name": "web"},
+///  "path": {"keying": "bridgePort", "hostInterface": "veth1a2b3c4d"},
 ///  "recordedAt": "2026-12-01T11:00:00.0000000Z", "bootId": "0f2c…"}
 /// </code>
-/// "route", "pod" and "bootId" are absent when unknown. "route" uses the config's own keys, so a reader that
+/// "route", "pod" and "bootId" are absent when unknown; "path" is absent on the address path ("keying" is
+/// "bridgePort" or "inputInterface" otherwise). "route" uses the config's own keys, so a reader that
 /// knows the config knows the record. Written with System.Text.Json.Nodes: no reflection (Native AOT).
 /// </summary>
 public static class AttachmentRecordJson
@@ -53,6 +56,11 @@ public static class AttachmentRecordJson
         if (record.PodNamespace is not null || record.PodName is not null)
         {
             json["pod"] = new JsonObject { ["namespace"] = record.PodNamespace, ["name"] = record.PodName };
+        }
+
+        if (record.Path is { HostInterface: { } host } path)
+        {
+            json["path"] = new JsonObject { ["keying"] = KeyingName(path.Keying), ["hostInterface"] = host };
         }
 
         json["recordedAt"] = record.RecordedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
@@ -99,7 +107,25 @@ public static class AttachmentRecordJson
         return new AttachmentRecord(owner, addresses, mark, route, OptionalString(pod, "namespace"), OptionalString(pod, "name"), at)
         {
             BootId = OptionalString(root, "bootId"),
+            Path = root["path"] is { } pathNode ? ReadPath(pathNode) : null,
         };
+    }
+
+    private static string KeyingName(MarkKeying keying) => keying == MarkKeying.BridgePort ? "bridgePort" : "inputInterface";
+
+    private static AttachmentPath ReadPath(JsonNode node)
+    {
+        var path = node as JsonObject ?? throw new FormatException("path: not an object");
+        var keying = String(path, "keying") switch
+        {
+            "bridgePort" => MarkKeying.BridgePort,
+            "inputInterface" => MarkKeying.InputInterface,
+            var other => throw new FormatException($"path: keying \"{other}\" is neither bridgePort nor inputInterface"),
+        };
+        var host = String(path, "hostInterface");
+        return host.Length < 16 && host.All(char.IsAscii) && !host.Contains('/')
+            ? new AttachmentPath(keying, host, "recorded at ADD")
+            : throw new FormatException($"path: hostInterface \"{host}\" is not an interface name");
     }
 
     /// <summary>A network's routing claims: <c>{"version": 1, "network": "n", "routes": [{"value": 16, "mask": 16, "route": {...}}]}</c>.</summary>

@@ -7,7 +7,7 @@ namespace Fwmark.Linux.Agent;
 
 /// <summary>
 /// The plugin's side of the agent's restore (race 2 in <see cref="GuardTable"/>): when a mutating
-/// invocation finds the plugin's table missing while a guard table holds sets, an agent is running and
+/// invocation finds one of the plugin's tables missing while its guard table holds sets, an agent is running and
 /// is about to put the whole table back from its mirror. Acting on the empty table now would lose the
 /// invocation's knowledge (a DEL finding nothing, so the restore brings the element back), so the
 /// invocation waits until the table exists again, at most <see cref="MaxWait"/> (an agent that does not
@@ -16,39 +16,26 @@ namespace Fwmark.Linux.Agent;
 /// </summary>
 internal static class AgentHandoff
 {
-    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// The restore itself takes milliseconds, but the agent is one process among the node's: with 64 plugin execs
+    /// on two cores it was seen to start more than 2 s after the flush, and a DEL that stops waiting before it
+    /// deletes nothing and the restore then brings its element back. 10 s is the order of the lock wait every
+    /// call accepts anyway (<see cref="Session.KernelSession.DefaultLockTimeout"/>, 30 s), and it is only ever
+    /// spent while an agent (whose socket keeps its guard alive) exists but has not restored yet.
+    /// </summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
 
     /// <summary>
-    /// For a DEL: as <see cref="AwaitRestore"/>, but an agent that did not restore in time makes the DEL fail
-    /// with "try again" (CNI code 11, which runtimes retry) instead of acting on the empty table: a DEL that
-    /// found nothing to delete would succeed, and the agent's restore, coming late, would bring the deleted
-    /// attachment's elements back for good. Seen under heavy load (64 concurrent calls, load average 19).
+    /// Returns true when it waited for a restore that happened. Each of the plugin's tables is looked at: the
+    /// bridge table (bridge-port keys) can be deleted alone (`nft delete table bridge fwmark`), and a DEL of a
+    /// bridge-port attachment acting on its absence would be undone by the restore just the same.
     /// </summary>
-    public static void AwaitRestoreBeforeDelete(NetlinkConversation socket)
-    {
-        if (AwaitRestore(socket) || TableReader.Flags(socket, FwmarkRuleset.Table) is not null
-            || new NftClient(socket, GuardTable.Table).DumpSetNames().Count == 0)
-        {
-            return;
-        }
-
-        throw new Core.DataplaneException(
-            Core.DataplaneFailure.Busy,
-            $"table {FwmarkRuleset.Table} is missing and the fwmark agent (table {GuardTable.Table}) did not restore it within {MaxWait.TotalSeconds:0} s",
-            "a DEL now would let the agent's restore bring this attachment's marking back; retry the DEL (runtimes do), and check that `fwmark agent` is not stuck");
-    }
-
-    /// <summary>Returns true when it waited for a restore that happened.</summary>
     public static bool AwaitRestore(NetlinkConversation socket)
     {
-        if (TableReader.Flags(socket, FwmarkRuleset.Table) is not null)
-        {
-            return false;
-        }
-
-        if (new NftClient(socket, GuardTable.Table).DumpSetNames().Count == 0)
+        var waiting = Awaited(socket);
+        if (waiting.Count == 0)
         {
             return false;
         }
@@ -57,7 +44,7 @@ internal static class AgentHandoff
         while (clock.Elapsed < MaxWait)
         {
             Thread.Sleep(PollInterval);
-            if (TableReader.Flags(socket, FwmarkRuleset.Table) is not null)
+            if (waiting.All(table => TableReader.Flags(socket, table) is not null))
             {
                 return true;
             }
@@ -65,4 +52,31 @@ internal static class AgentHandoff
 
         return false;
     }
+
+    /// <summary>
+    /// For a DEL: as <see cref="AwaitRestore"/>, but an agent that did not restore in time makes the DEL fail
+    /// with "try again" (CNI code 11, which runtimes retry) instead of acting on the empty table: a DEL that
+    /// found nothing to delete would succeed, and the agent's restore, coming late, would bring the deleted
+    /// attachment's elements back for good. ADD and GC go ahead after the wait: what they make, the agent's
+    /// repair keeps.
+    /// </summary>
+    public static void AwaitRestoreBeforeDelete(NetlinkConversation socket)
+    {
+        if (AwaitRestore(socket) || Awaited(socket) is not { Count: > 0 } missing)
+        {
+            return;
+        }
+
+        throw new Core.DataplaneException(
+            Core.DataplaneFailure.Busy,
+            $"table {string.Join(" and ", missing)} is missing and the fwmark agent (which guards it) did not restore it within {MaxWait.TotalSeconds:0} s",
+            "a DEL now would let the agent's late restore bring this attachment's marking back; retry the DEL (runtimes do), and check that `fwmark agent` is not stuck");
+    }
+
+    /// <summary>The plugin's tables that are missing while their guard holds sets: the agent will restore them.</summary>
+    private static List<NftTable> Awaited(NetlinkConversation socket) =>
+        new[] { (FwmarkRuleset.Table, GuardTable.Table), (InterfaceRuleset.BridgeTable, GuardTable.BridgeTable) }
+            .Where(t => TableReader.Flags(socket, t.Item1) is null && new NftClient(socket, t.Item2).DumpSetNames().Count > 0)
+            .Select(t => t.Item1)
+            .ToList();
 }

@@ -109,4 +109,62 @@ internal sealed record AddElementsOp(string Set, IReadOnlyList<NftElement> Eleme
             transaction.Add(new AddElementsOp(set, chunk));
         }
     }
+
+    /// <summary>Deletes key <paramref name="key"/> (address or interface name as text, by the set's key type) from <paramref name="set"/>.</summary>
+    public static NftOperation DeleteKey(NftAddressSet set, string key) =>
+        set.Key == NftKeyType.IfName
+            ? new DeleteNameElementOp(new NftNameElement(set.Name, key))
+            : new DeleteElementOp(new NftElement(set.Name, System.Net.IPAddress.Parse(key)));
+
+    /// <summary>Queues names (ifname sets) or addresses, whichever <paramref name="set"/> is keyed by, through <paramref name="route"/>.</summary>
+    public static int QueueKeys(NftTransaction transaction, NftAddressSet set, IEnumerable<(string Key, string? Comment)> keys, Func<NftOperation, NftOperation> route)
+    {
+        var list = keys.ToList();
+        if (set.Key == NftKeyType.IfName)
+        {
+            AddNameElementsOp.Queue(transaction, set.Name, list.Select(k => new NftNameElement(set.Name, k.Key, k.Comment)), route);
+        }
+        else
+        {
+            foreach (var chunk in list.Chunk(MaxPerMessage))
+            {
+                transaction.Add(route(new AddElementsOp(set.Name, [.. chunk.Select(k => new NftElement(set.Name, System.Net.IPAddress.Parse(k.Key), k.Comment))])));
+            }
+        }
+
+        return list.Count;
+    }
+}
+
+/// <summary><see cref="AddElementsOp"/> for an ifname set: many interface names per NEWSETELEM message.</summary>
+internal sealed record AddNameElementsOp(string Set, IReadOnlyList<NftNameElement> Elements) : NftOperation
+{
+    public override string Description => $"add {Elements.Count} interface name(s) to set {Set}";
+
+    public override string Render(NftTable table) =>
+        $"add element {table} {Set} {{ {string.Join(", ", Elements.Select(e => e.Comment is null ? $"\"{e.Name}\"" : $"\"{e.Name}\" comment {Quote(e.Comment)}"))} }}";
+
+    public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence)
+    {
+        var message = NftMessage.Begin(ref writer, NftMessageType.NewSetElem, Ack | NetlinkConstants.NLM_F_CREATE | NetlinkConstants.NLM_F_EXCL, sequence, table.Family);
+        writer.WriteString(SetElemListAttr.Table, table.Name);
+        writer.WriteString(SetElemListAttr.Set, Set);
+        var list = writer.BeginNested(SetElemListAttr.Elements);
+        foreach (var element in Elements)
+        {
+            NftNameElementCodec.WriteItem(ref writer, element);
+        }
+
+        writer.EndNested(list);
+        writer.EndMessage(message);
+    }
+
+    /// <summary>Queues <paramref name="elements"/> (all of one set) as as few messages as <see cref="AddElementsOp.MaxPerMessage"/> allows, each through <paramref name="route"/>.</summary>
+    public static void Queue(NftTransaction transaction, string set, IEnumerable<NftNameElement> elements, Func<NftOperation, NftOperation> route)
+    {
+        foreach (var chunk in elements.Chunk(AddElementsOp.MaxPerMessage))
+        {
+            transaction.Add(route(new AddNameElementsOp(set, chunk)));
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
@@ -6,18 +5,21 @@ using Fwmark.Linux.NfTables;
 namespace Fwmark.Linux.Agent;
 
 /// <summary>
-/// The agent's owned guard table: a second copy of the plugin's marking that nothing but the agent can
+/// The agent's owned guard tables: a second copy of the plugin's marking that nothing but the agent can
 /// flush, delete or make dormant.
 ///
-/// <para><b>Who owns what.</b> The plugin owns <c>table inet fwmark</c> (the primary: it works with or
-/// without an agent, and every ADD/DEL/GC writes only there, under the flock). The agent owns
-/// <c>table inet fwmark-guard</c>, created with NFT_TABLE_F_OWNER on one netlink socket the agent keeps
-/// open for its whole life: the kernel refuses every change to it from any other socket (EPERM — also
-/// `nft delete table` and `add table ... { flags dormant; }`), skips it in `nft flush ruleset`, and
-/// deletes it when that socket closes (the agent exits or dies), so a guard never outlives its agent.
-/// The guard holds the same sets (same names, same elements, same owner comments) and the same chains
-/// and rules; only its base chains sit one priority step later (−149, after the plugin's −150 and still
-/// before DNAT at −100 and the routing decision).</para>
+/// <para><b>Who owns what.</b> The plugin owns <c>table inet fwmark</c> and, from its first bridge-port
+/// attachment on, <c>table bridge fwmark</c> (the primaries: they work with or without an agent, and every
+/// ADD/DEL/GC writes only there, under the flock, both tables in one transaction). The agent owns
+/// <c>table inet fwmark-guard</c> and, once the plugin has a bridge table, <c>table bridge fwmark-guard</c>,
+/// both created with NFT_TABLE_F_OWNER on one netlink socket the agent keeps open for its whole life: the
+/// kernel refuses every change to them from any other socket (EPERM — also `nft delete table` and
+/// `add table ... { flags dormant; }`), skips them in `nft flush ruleset`, and deletes them when that socket
+/// closes (the agent exits or dies), so a guard never outlives its agent. Each guard holds the same sets
+/// (same names, same elements, same owner comments: addresses, routed host veths, bridge ports) and the
+/// same chains and rules as its plugin table, taken from the plugin's own <see cref="WantedStructure"/>;
+/// only its base chains sit one priority step later (inet −149 after the plugin's −150, before DNAT at −100
+/// and the routing decision; its <c>replies</c> chain −150 after −151; bridge −199 after −200).</para>
 ///
 /// <para><b>Why double marking is harmless.</b> Both tables compute mark = (mark &amp; ~M) | V with the same
 /// M and V, which is idempotent: a packet marked by both carries exactly the bits it would carry with one.
@@ -27,7 +29,9 @@ namespace Fwmark.Linux.Agent;
 /// own flows are marked, replies of connections opened to the pod are not, in either table.</para>
 ///
 /// <para><b>How it follows the plugin.</b> The agent subscribes to nf_tables notifications and replays the
-/// plugin's element additions and deletions into an <see cref="ElementMirror"/>, then into the guard. Table
+/// plugin's element additions and deletions, of both of its tables, into an <see cref="ElementMirror"/>, then
+/// into the guards (an ifname set's 16-byte keys are decoded as names, chosen by the set's name, since the
+/// notification does not say the key type and an IPv6 address has the same length). Table
 /// or set deletions are not replayed: they are what the guard is for. Because the kernel emits notifications
 /// in commit order, the mirror at the moment the agent reads a "table deleted" notification equals the
 /// plugin's table at the moment it was deleted: that is what the agent restores (see
@@ -42,12 +46,18 @@ namespace Fwmark.Linux.Agent;
 /// re-plan waits for the restore too; a plan that found nothing to do counts only when the generation did
 /// not move while it was made (<see cref="GenerationChecked"/>), else a DEL that saw the table vanish
 /// mid-plan would succeed and the restore bring its element back.
-/// (3) Someone (an old plugin, a timed-out waiter) re-created the table first: the agent's lock-free restore
-/// creates the table with NLM_F_EXCL in the same batch as everything else, so it fails whole, and the agent
-/// falls back to a repair under the plugin's lock that adds what the mirror holds and the table lacks.
+/// The bridge table can be lost alone (`nft delete table bridge fwmark`): the plugin's wait and the agent's
+/// restore look at each table separately, and a restore re-creates exactly the missing ones in one batch.
+/// (3) Someone (an old plugin, a timed-out waiter) re-created a table first: the agent's lock-free restore
+/// creates each missing table with NLM_F_EXCL in the same batch as everything else, so it fails whole, and the
+/// agent falls back to a repair under the plugin's lock (the plugin's own structure repair of both tables)
+/// that adds what the mirror holds and the tables lack.
 /// (4) The agent's own changes: they carry its socket's port id and are not replayed or reacted to.
-/// (5) Notifications lost to a full receive queue (ENOBUFS): the agent reloads the mirror from the plugin's
-/// table under the lock.</para>
+/// (5) Notifications lost to a full receive queue (ENOBUFS): the agent reloads the mirror from whichever of
+/// the plugin's tables exist, under the lock (a table missing at that moment keeps its mirrored part).
+/// (6) The bridge guard appears after the first bridge-port ADD: the mirror learns the port set from the ADD's
+/// notification and the next sync creates the bridge guard with that element in one transaction; until then
+/// (the mirroring delay) that pod is guarded only by the plugin's table, as any new pod is.</para>
 ///
 /// <para><b>Not covered.</b> A pod ADDed within the agent's mirroring delay (sub-millisecond to a few ms)
 /// before a flush is unguarded until the agent restores it. A single element deleted by hand (`nft delete
@@ -58,85 +68,40 @@ internal sealed class GuardTable : IDisposable
 {
     public static readonly NftTable Table = new(NfNetlink.FamilyInet, "fwmark-guard");
 
-    /// <summary>One step after the plugin's base chains (mangle, −150).</summary>
-    public const int Priority = -149;
+    /// <summary>The guard of `bridge fwmark` (bridge-port keys), made once the plugin has a bridge table.</summary>
+    public static readonly NftTable BridgeTable = new(NfNetlink.FamilyBridge, "fwmark-guard");
+
+    /// <summary>How much later than the plugin's each guard base chain runs (mangle −150 → −149, bridge −200 → −199, replies −151 → −150).</summary>
+    public const int PriorityStep = 1;
+
+    /// <summary>The guard's prerouting priority in the inet family: one step after the plugin's (mangle, −150).</summary>
+    public const int Priority = -150 + PriorityStep;
 
     private readonly NetlinkConversation _owner;
-    private readonly Dictionary<string, Dictionary<IPAddress, string?>> _installed = new(StringComparer.Ordinal);
-    private List<string> _chains = [];
-    private bool _created;
+    private Copy _inet = new();
+    private Copy _bridge = new();
 
-    /// <param name="owner">The socket that creates and owns the table; every change must go through it.</param>
+    /// <param name="owner">The socket that creates and owns the tables; every change must go through it.</param>
     public GuardTable(NetlinkConversation owner) => _owner = owner;
 
-    public int ElementCount => _installed.Values.Sum(s => s.Count);
+    public int ElementCount => _inet.Count + _bridge.Count;
 
     /// <summary>
-    /// Makes the guard hold exactly what <paramref name="mirror"/> holds, in one transaction (nothing
-    /// when it already does). The first call creates the owned table; it fails with EEXIST (or EPERM)
-    /// when another agent's guard exists in this network namespace.
+    /// Makes the guard tables hold exactly what <paramref name="mirror"/> holds, in one transaction (nothing
+    /// when they already do). The first call creates the owned inet table (and the bridge one once the plugin
+    /// has a bridge table); it fails with EEXIST (or EPERM) when another agent's guard exists in this
+    /// network namespace.
     /// </summary>
     public int Sync(ElementMirror mirror)
     {
-        var transaction = new NftTransaction(Table);
         var chains = mirror.MarkChains;
-        if (!_created)
+        var transaction = new NftTransaction(Table);
+        var (inet, changes) = Plan(transaction, _inet, Table, RulesetShape.Inet(chains, PriorityStep), mirror, FwmarkRuleset.Table);
+        var bridge = _bridge;
+        if (mirror.HasBridge)
         {
-            transaction.Add(new CreateTableOp(TableFlags.Owner));
-            RulesetShape.Build(transaction, chains, Priority);
-        }
-        else if (!chains.SequenceEqual(_chains))
-        {
-            // A new mark chain: its sets and chains, then prerouting rewritten in the same transaction,
-            // so at no point does the guard lose a lookup it had.
-            foreach (var chain in chains.Except(_chains))
-            {
-                foreach (var set in FwmarkRuleset.SetsOf(chain))
-                {
-                    transaction.Add(new AddSetOp(set));
-                }
-            }
-
-            var wanted = RulesetShape.For(chains, Priority);
-            foreach (var (chain, _) in wanted)
-            {
-                transaction.Add(new AddChainOp(chain));
-            }
-
-            foreach (var (chain, rules) in wanted.OrderBy(w => w.Chain.Name == FwmarkRuleset.Prerouting.Name))
-            {
-                var isNew = chain.Name != FwmarkRuleset.Prerouting.Name && !_chains.Any(c => IsChainOf(c, chain.Name));
-                if (chain.Name == FwmarkRuleset.Prerouting.Name || isNew)
-                {
-                    if (!isNew)
-                    {
-                        transaction.Add(new FlushChainOp(chain.Name));
-                    }
-
-                    foreach (var rule in rules)
-                    {
-                        transaction.Add(new AddRuleOp(rule));
-                    }
-                }
-            }
-        }
-
-        var changes = 0;
-        foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
-        {
-            var want = mirror.Elements(set.Name);
-            var have = _installed.TryGetValue(set.Name, out var h) ? h : [];
-            foreach (var (key, _) in have.Where(e => !want.TryGetValue(e.Key, out var c) || c != e.Value))
-            {
-                transaction.Add(new DeleteElementOp(new NftElement(set.Name, key)));
-                changes++;
-            }
-
-            var added = want.Where(e => !have.TryGetValue(e.Key, out var c) || c != e.Value)
-                .Select(e => new NftElement(set.Name, e.Key, e.Value))
-                .ToList();
-            AddElementsOp.Queue(transaction, set.Name, added);
-            changes += added.Count;
+            (bridge, var bridgeChanges) = Plan(transaction, _bridge, BridgeTable, RulesetShape.Bridge(chains, PriorityStep), mirror, InterfaceRuleset.BridgeTable);
+            changes += bridgeChanges;
         }
 
         if (transaction.IsEmpty)
@@ -145,41 +110,119 @@ internal sealed class GuardTable : IDisposable
         }
 
         transaction.Commit(_owner);
-        _created = true;
-        _chains = chains;
-        _installed.Clear();
-        foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
-        {
-            _installed[set.Name] = new Dictionary<IPAddress, string?>(mirror.Elements(set.Name));
-        }
-
+        _inet = inet;
+        _bridge = bridge;
         return changes;
     }
 
-    /// <summary>After a failed commit: re-learn what the guard really holds (reads are allowed to anyone).</summary>
+    /// <summary>After a failed commit: re-learn what the guard tables really hold (reads are allowed to anyone).</summary>
     public void Relearn()
     {
-        var client = new NftClient(_owner, Table);
-        _created = client.TableExists();
-        _installed.Clear();
-        if (!_created)
-        {
-            _chains = [];
-            return;
-        }
-
-        var names = client.DumpSetNames();
-        _chains = FwmarkRuleset.MarkChains(names);
-        foreach (var set in _chains.SelectMany(FwmarkRuleset.SetsOf))
-        {
-            _installed[set.Name] = client.DumpElements(set.Name).ToDictionary(e => e.Key, e => e.Comment);
-        }
+        _inet = Read(Table);
+        _bridge = Read(BridgeTable);
     }
 
     public void Dispose() => _owner.Dispose();
 
-    /// <summary>Whether base or mark chain <paramref name="chainName"/> belongs to mark chain <paramref name="markChain"/>.</summary>
-    private static bool IsChainOf(string markChain, string chainName) =>
-        chainName == markChain
-        || (FwmarkRuleset.ParseMarkChain(markChain) is { Connmark: true } mark && ConnmarkRules.RestoreChain(mark).Name == chainName);
+    /// <summary>
+    /// Queues what turns guard table <paramref name="guard"/> from <paramref name="have"/> into <paramref name="want"/>
+    /// with the elements the mirror holds for <paramref name="plugin"/>; returns what the guard holds after the commit
+    /// and how many elements changed. A chain whose rules are right is left alone; a changed one (prerouting, replies
+    /// after a new mark) is flushed and refilled in the same transaction, so the guard never loses a lookup it had.
+    /// </summary>
+    private static (Copy Next, int Changes) Plan(NftTransaction transaction, Copy have, NftTable guard, WantedStructure want, ElementMirror mirror, NftTable plugin)
+    {
+        Func<NftOperation, NftOperation> route = guard == Table ? op => op : op => new OnTableOp(guard, op);
+        var next = new Copy { Created = true };
+        if (!have.Created)
+        {
+            transaction.Add(route(new CreateTableOp(TableFlags.Owner)));
+        }
+
+        foreach (var set in want.Sets.Where(s => !have.Keys.ContainsKey(s.Name)))
+        {
+            transaction.Add(route(new AddSetOp(set)));
+        }
+
+        foreach (var wanted in want.Chains.Where(c => !have.Rules.ContainsKey(c.Chain.Name)))
+        {
+            transaction.Add(route(new AddChainOp(wanted.Chain)));
+        }
+
+        foreach (var wanted in RulesetShape.PreroutingLast(want.Chains))
+        {
+            var fingerprints = wanted.Rules.Select(r => r.Fingerprint).ToList();
+            next.Rules[wanted.Chain.Name] = fingerprints;
+            var old = have.Rules.GetValueOrDefault(wanted.Chain.Name);
+            if (old is not null && old.SequenceEqual(fingerprints))
+            {
+                continue;
+            }
+
+            if (old is { Count: > 0 })
+            {
+                transaction.Add(route(new FlushChainOp(wanted.Chain.Name)));
+            }
+
+            foreach (var rule in wanted.Rules)
+            {
+                transaction.Add(route(new AddRuleOp(rule)));
+            }
+        }
+
+        var changes = 0;
+        foreach (var set in want.Sets)
+        {
+            var keys = mirror.Keys(plugin, set);
+            var held = have.Keys.GetValueOrDefault(set.Name) ?? [];
+            foreach (var (key, _) in held.Where(e => !keys.TryGetValue(e.Key, out var c) || c != e.Value))
+            {
+                transaction.Add(route(AddElementsOp.DeleteKey(set, key)));
+                changes++;
+            }
+
+            changes += AddElementsOp.QueueKeys(transaction, set, keys.Where(e => !held.TryGetValue(e.Key, out var c) || c != e.Value).Select(e => (e.Key, e.Value)), route);
+            next.Keys[set.Name] = keys;
+        }
+
+        return (next, changes);
+    }
+
+    /// <summary>What guard table <paramref name="guard"/> holds now, read back from the kernel.</summary>
+    private Copy Read(NftTable guard)
+    {
+        var client = new NftClient(_owner, guard);
+        if (!client.TableExists())
+        {
+            return new Copy();
+        }
+
+        var copy = new Copy { Created = true };
+        foreach (var chain in client.DumpRules().GroupBy(r => r.Chain))
+        {
+            copy.Rules[chain.Key] = [.. chain.Select(r => r.Fingerprint)];
+        }
+
+        var names = new NftNameSetClient(_owner, guard);
+        foreach (var set in client.DumpSetNames())
+        {
+            copy.Keys[set] = NftEvent.IsNameSet(set)
+                ? names.DumpElements(set).ToDictionary(e => e.Name, e => e.Comment, StringComparer.Ordinal)
+                : client.DumpElements(set).ToDictionary(e => e.Key.ToString(), e => e.Comment, StringComparer.Ordinal);
+        }
+
+        return copy;
+    }
+
+    /// <summary>What one guard table holds: whether it exists, each chain's rules (fingerprints), each set's keys (as text) with comments.</summary>
+    private sealed class Copy
+    {
+        public bool Created { get; init; }
+
+        public Dictionary<string, List<string>> Rules { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, Dictionary<string, string?>> Keys { get; } = new(StringComparer.Ordinal);
+
+        public int Count => Keys.Values.Sum(k => k.Count);
+    }
 }

@@ -165,14 +165,14 @@ public sealed class KernelRepairLoop : IDisposable
         _config = NodeConfig.Read(_options.Conflists());
         using (FileLock.Acquire(_options.LockPath, KernelSession.DefaultLockTimeout))
         {
-            _mirror.Load(new NftClient(_owner, FwmarkRuleset.Table));
+            _mirror.Load(_owner);
             // Everything queued so far is in the dump (plugins write under this lock); a flush by someone
             // else in this instant is caught by the first repair below.
             Discard(_nftEvents);
         }
 
         _guard.Sync(_mirror);
-        Log($"guarding {_mirror.Count} element(s) of {_mirror.MarkChains.Count} mark chain(s) in table {GuardTable.Table} (owner: this process)");
+        Log($"guarding {_mirror.Count} element(s) of {_mirror.MarkChains.Count} mark chain(s) in table {GuardTable.Table}{(_mirror.HasBridge ? $" and {GuardTable.BridgeTable}" : "")} (owner: this process)");
         _nextFull = DateTime.UtcNow; // the first Step does a full repair
     }
 
@@ -200,7 +200,7 @@ public sealed class KernelRepairLoop : IDisposable
             var reader = new NetlinkMessageReader(datagram);
             while (reader.TryRead(out var message))
             {
-                if (NftEvent.Parse(message) is not { } change || change.PortId == _ownPort || !change.IsFor(FwmarkRuleset.Table))
+                if (NftEvent.Parse(message) is not { } change || change.PortId == _ownPort || !change.IsForPlugin)
                 {
                     continue;
                 }
@@ -259,7 +259,7 @@ public sealed class KernelRepairLoop : IDisposable
         // element deleted by hand), never on the way to a restored table.
         if (!_resync && MainTableRepair.TryRestoreMissing(_owner, _mirror, configured, NoAttachmentRecord.Instance) is { } restored)
         {
-            Log($"restored table {FwmarkRuleset.Table} (it was deleted) with {restored} element(s) in {clock.Elapsed.TotalMilliseconds:0.0} ms");
+            Log($"restored the plugin's deleted table(s) with {restored} element(s) in {clock.Elapsed.TotalMilliseconds:0.0} ms");
             if (!full)
             {
                 return;
@@ -278,22 +278,18 @@ public sealed class KernelRepairLoop : IDisposable
             var repairs = MainTableRepair.Repair(_owner, _mirror, configured, full ? _options.Record : NoAttachmentRecord.Instance);
             if (repairs.Count > 0)
             {
-                Log($"repaired table {FwmarkRuleset.Table} in {clock.Elapsed.TotalMilliseconds:0.0} ms: {string.Join("; ", repairs)}");
+                Log($"repaired the plugin's tables in {clock.Elapsed.TotalMilliseconds:0.0} ms: {string.Join("; ", repairs)}");
             }
         }
 
         _guardDirty = true;
     }
 
-    /// <summary>After lost notifications, under the lock: the plugin's table, when it exists, is the truth.</summary>
+    /// <summary>After lost notifications, under the lock: each of the plugin's tables, when it exists, is the truth.</summary>
     private void ReloadMirror()
     {
         _resync = false;
-        var client = new NftClient(_owner, FwmarkRuleset.Table);
-        if (client.TableExists() && client.DumpSetNames().Count > 0)
-        {
-            _mirror.Load(client);
-        }
+        _mirror.Load(_owner);
     }
 
     private void SyncGuard()

@@ -7,46 +7,51 @@ using Fwmark.Linux.NfTables;
 namespace Fwmark.Linux.Agent;
 
 /// <summary>
-/// Puts the plugin's table back: the structure for every mark chain the agent knows of (mirrored sets,
-/// marks in the conflists) and every element the mirror (and, once it exists, the attachment record)
-/// holds. See <see cref="GuardTable"/> for why the mirror is the right source at the moment of a flush.
+/// Puts the plugin's tables back: `inet fwmark` with the structure for every mark chain the agent knows of
+/// (mirrored sets, marks in the conflists, recorded attachments), and `bridge fwmark` once the plugin had made
+/// it, with every element the mirror (and the attachment record source) holds. The structure is the plugin's
+/// own (<see cref="WantedStructure"/>, repaired by <see cref="StructureRepair"/>), so a restore is exactly what
+/// the plugin's next ADD would make. See <see cref="GuardTable"/> for why the mirror is the right source at
+/// the moment of a flush.
 /// </summary>
 internal static class MainTableRepair
 {
-    /// <summary>The plugin's base-chain priority (mangle), as in <see cref="FwmarkRuleset.Prerouting"/>.</summary>
-    private static readonly int Priority = FwmarkRuleset.Prerouting.Hook!.Priority;
-
     /// <summary>
-    /// The table is gone: rebuild it whole in one batch that begins with an exclusive create, without the
-    /// plugin's lock. Plugins that find the table missing while the guard holds sets wait for this
-    /// instead of writing (<see cref="AgentHandoff"/>), so the lock is not needed; if anyone created the
+    /// A table is gone: rebuild every missing one whole, in one batch that begins with an exclusive create of
+    /// each, without the plugin's lock. Plugins that find a table missing while its guard holds sets wait for
+    /// this instead of writing (<see cref="AgentHandoff"/>), so the lock is not needed; if anyone created a
     /// table anyway, the batch fails whole and the caller repairs under the lock. Returns the number of
-    /// elements restored, or null when the table exists (or there is nothing to restore).
+    /// elements restored, or null when both tables exist (or there is nothing to restore).
     /// </summary>
     public static int? TryRestoreMissing(NetlinkConversation socket, ElementMirror mirror, IReadOnlyList<string> configuredChains, IAttachmentRecordSource record)
     {
         var chains = ChainsOf(mirror, configuredChains, [], record);
-        if (chains.Count == 0 || TableReader.Flags(socket, FwmarkRuleset.Table) is not null)
+        var inetMissing = TableReader.Flags(socket, FwmarkRuleset.Table) is null;
+        var bridgeMissing = mirror.HasBridge && TableReader.Flags(socket, InterfaceRuleset.BridgeTable) is null;
+        if (chains.Count == 0 || !(inetMissing || bridgeMissing))
         {
             return null;
         }
 
         var transaction = new NftTransaction(FwmarkRuleset.Table);
-        transaction.Add(new CreateTableOp(0));
-        RulesetShape.Build(transaction, chains, Priority);
         var restored = 0;
-        foreach (var group in Wanted(mirror, chains, record).GroupBy(w => w.Set))
+        if (inetMissing)
         {
-            var elements = group.Select(w => new NftElement(w.Set, w.Key, w.Comment)).ToList();
-            AddElementsOp.Queue(transaction, group.Key, elements);
-            restored += elements.Count;
+            transaction.Add(new CreateTableOp(0));
+            restored += Build(transaction, RulesetShape.Inet(chains), mirror, record, op => op);
+        }
+
+        if (bridgeMissing)
+        {
+            transaction.Add(NftTables.OnBridge(new CreateTableOp(0)));
+            restored += Build(transaction, RulesetShape.Bridge(chains), mirror, record, NftTables.OnBridge);
         }
 
         try
         {
             transaction.Commit(socket);
         }
-        catch (NftException e) when (e.Operation is CreateTableOp && e.Cause.Errno == Errno.EEXIST)
+        catch (NftException e) when (e.Operation is CreateTableOp or OnTableOp { Inner: CreateTableOp } && e.Cause.Errno == Errno.EEXIST)
         {
             return null;
         }
@@ -55,67 +60,115 @@ internal static class MainTableRepair
     }
 
     /// <summary>
-    /// Under the plugin's lock, with the mirror up to date: makes the table exactly the plugin's structure
-    /// again with the same exact comparison and repair ADD and `fwmark reconcile` use (<see cref="StructureRepair"/>:
-    /// table flags, chain type/hook/priority/policy, every rule's expressions and operands, set key types and
-    /// flags), and adds every wanted element the table lacks. Elements the table has and the mirror lacks are
-    /// learned (the plugin's table is the primary). Returns one line per repair (empty when the table was whole).
+    /// Under the plugin's lock, with the mirror up to date: repairs both tables exactly as the plugin's ADD would
+    /// (a missing or dormant table, missing or reshaped sets and chains, rules that differ, foreign chains) and
+    /// adds every wanted element a table lacks. Elements a table has and the mirror lacks are learned (the
+    /// plugin's tables are the primary). Returns one line per repair (empty when the tables were whole).
     /// </summary>
     public static List<string> Repair(NetlinkConversation socket, ElementMirror mirror, IReadOnlyList<string> configuredChains, IAttachmentRecordSource records)
     {
         // One read of the records per repair (a file per attachment), not one per use below.
         var record = new Snapshot(records.Attachments());
-        var client = new NftClient(socket, FwmarkRuleset.Table);
-        var state = new NftClientState(client);
-        var have = state.Structure();
-        var chains = ChainsOf(mirror, configuredChains, have.SetNames, record);
+        var tables = new NftTables(socket);
+        var state = new NftClientState(tables);
+        var inet = state.Structure();
+        var chains = ChainsOf(mirror, configuredChains, inet.TableExists ? inet.SetNames : [], record);
+        var repaired = new List<string>();
         if (chains.Count == 0)
         {
-            return [];
+            return repaired;
         }
 
         var transaction = new NftTransaction(FwmarkRuleset.Table);
-        var structure = StructureRepair.Plan(state, transaction, have, WantedStructure.For(chains));
-        var repaired = structure.Drifts.Select(d => d.Problem).ToList();
-        var existingSets = have.SetNames.ToHashSet(StringComparer.Ordinal);
-        var present = new Dictionary<string, Dictionary<IPAddress, string?>>(StringComparer.Ordinal);
-        foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
+        var inetRepair = StructureRepair.Plan(state, transaction, inet, RulesetShape.Inet(chains));
+        repaired.AddRange(inetRepair.Drifts.Select(d => d.Problem));
+        var restored = Restore(transaction, state, inet, inetRepair, FwmarkRuleset.Table, RulesetShape.Inet(chains), mirror, record, op => op);
+        if (mirror.HasBridge || state.BridgeExists())
         {
-            // A set the repair re-makes holds, after the commit, what the repair put back into it.
-            present[set.Name] = structure.RemadeSets.TryGetValue(set.Name, out var kept) ? kept.ToDictionary(e => e.Key, e => e.Comment)
-                : existingSets.Contains(set.Name) ? client.DumpElements(set.Name).ToDictionary(e => e.Key, e => e.Comment)
-                : [];
-            foreach (var (key, comment) in present[set.Name])
-            {
-                if (!mirror.Elements(set.Name).TryGetValue(key, out var known) || known != comment)
-                {
-                    mirror.Put(set.Name, key, comment);
-                }
-            }
+            var bridge = state.BridgeStructure();
+            var bridgeRepair = StructureRepair.Plan(state, transaction, bridge, RulesetShape.Bridge(chains));
+            repaired.AddRange(bridgeRepair.Drifts.Select(d => d.Problem));
+            restored += Restore(transaction, state, bridge, bridgeRepair, InterfaceRuleset.BridgeTable, RulesetShape.Bridge(chains), mirror, record, NftTables.OnBridge);
         }
 
-        var restored = new List<NftElement>();
-        foreach (var group in Wanted(mirror, chains, record).Where(w => !present[w.Set].ContainsKey(w.Key)).GroupBy(w => w.Set))
+        if (restored > 0)
         {
-            var elements = group.Select(w => new NftElement(w.Set, w.Key, w.Comment)).ToList();
-            AddElementsOp.Queue(transaction, group.Key, elements);
-            restored.AddRange(elements);
+            repaired.Add($"{restored} element(s) were missing");
         }
 
-        if (restored.Count > 0)
+        if (!transaction.IsEmpty)
         {
-            repaired.Add($"{restored.Count} element(s) were missing");
-        }
-
-        transaction.Commit(socket);
-        // The agent's own additions are not replayed from the notifications (its port is skipped): what came from
-        // the records must enter the mirror here, or the guard would never hold it and the next restore lose it.
-        foreach (var element in restored)
-        {
-            mirror.Put(element.Set, element.Key, element.Comment);
+            transaction.Commit(socket);
         }
 
         return repaired;
+    }
+
+    /// <summary>Queues the whole structure of a missing table and every wanted element; returns how many elements.</summary>
+    private static int Build(NftTransaction transaction, WantedStructure want, ElementMirror mirror, IAttachmentRecordSource record, Func<NftOperation, NftOperation> route)
+    {
+        RulesetShape.Build(transaction, want, route);
+        var restored = 0;
+        foreach (var set in want.Sets)
+        {
+            restored += AddElementsOp.QueueKeys(transaction, set, Wanted(mirror, want.Table, set, record).Select(k => (k.Key, k.Value)), route);
+        }
+
+        return restored;
+    }
+
+    /// <summary>
+    /// Learns the elements the table has into the mirror and queues the wanted ones it lacks. A set the repair
+    /// re-makes reads from what the repair puts back, not from the kernel, which still shows the old set.
+    /// </summary>
+    private static int Restore(NftTransaction transaction, INftState state, NftTableSnapshot existing, StructureRepair.Result repair, NftTable table, WantedStructure want, ElementMirror mirror, IAttachmentRecordSource record, Func<NftOperation, NftOperation> route)
+    {
+        var setNames = existing.TableExists ? existing.SetNames.ToHashSet(StringComparer.Ordinal) : [];
+        var restored = 0;
+        foreach (var set in want.Sets)
+        {
+            var present = Present(state, repair, table, set, setNames.Contains(set.Name));
+            foreach (var (key, comment) in present)
+            {
+                if (set.Key == NftKeyType.IfName)
+                {
+                    mirror.PutName(table, set.Name, key, comment);
+                }
+                else
+                {
+                    mirror.Put(set.Name, IPAddress.Parse(key), comment);
+                }
+            }
+
+            var missing = Wanted(mirror, table, set, record).Where(w => !present.ContainsKey(w.Key)).ToList();
+            restored += AddElementsOp.QueueKeys(transaction, set, missing.Select(w => (w.Key, w.Value)), route);
+            // The agent's own additions are not replayed from the notifications (its port is skipped): what comes
+            // from the records must enter the mirror here, or the guard would never hold it and the next restore
+            // from the mirror would lose it again.
+            foreach (var (key, comment) in missing.Where(_ => set.Key != NftKeyType.IfName))
+            {
+                mirror.Put(set.Name, IPAddress.Parse(key), comment);
+            }
+        }
+
+        return restored;
+    }
+
+    private static Dictionary<string, string?> Present(INftState state, StructureRepair.Result repair, NftTable table, NftAddressSet set, bool exists)
+    {
+        if (repair.RemadeSets.TryGetValue(set.Name, out var kept))
+        {
+            return kept.ToDictionary(e => e.Key.ToString(), e => e.Comment, StringComparer.Ordinal);
+        }
+
+        if (!exists)
+        {
+            return new Dictionary<string, string?>(StringComparer.Ordinal);
+        }
+
+        return set.Key == NftKeyType.IfName
+            ? state.NameElements(table, set.Name).ToDictionary(e => e.Name, e => e.Comment, StringComparer.Ordinal)
+            : state.Elements(set.Name).ToDictionary(e => e.Key.ToString(), e => e.Comment, StringComparer.Ordinal);
     }
 
     private static List<string> ChainsOf(ElementMirror mirror, IReadOnlyList<string> configuredChains, IEnumerable<string> setNames, IAttachmentRecordSource record) =>
@@ -124,30 +177,27 @@ internal static class MainTableRepair
             .Concat(configuredChains.Concat(record.Attachments().Select(a => a.Mark.ChainName))
                 .SelectMany(FwmarkRuleset.SetsOf).Select(s => s.Name)));
 
-    /// <summary>Every element the plugin's table should hold: the mirror's, plus recorded attachments the mirror lacks.</summary>
-    private static IEnumerable<(string Set, IPAddress Key, string? Comment)> Wanted(ElementMirror mirror, List<string> chains, IAttachmentRecordSource record)
+    /// <summary>
+    /// Every key <paramref name="set"/> of the plugin's <paramref name="table"/> should hold: the mirror's, plus
+    /// the addresses of recorded attachments the mirror lacks (the record source names addresses only).
+    /// </summary>
+    private static Dictionary<string, string?> Wanted(ElementMirror mirror, NftTable table, NftAddressSet set, IAttachmentRecordSource record)
     {
-        var seen = new HashSet<(string, IPAddress)>();
-        foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
+        var wanted = mirror.Keys(table, set);
+        if (set.Key == NftKeyType.IfName)
         {
-            foreach (var (key, comment) in mirror.Elements(set.Name))
-            {
-                seen.Add((set.Name, key));
-                yield return (set.Name, key, comment);
-            }
+            return wanted;
         }
 
         foreach (var attachment in record.Attachments())
         {
-            foreach (var address in attachment.Addresses)
+            foreach (var address in attachment.Addresses.Where(a => FwmarkRuleset.SetFor(a, attachment.Mark.ChainName).Name == set.Name))
             {
-                var set = FwmarkRuleset.SetFor(address, attachment.Mark.ChainName).Name;
-                if (seen.Add((set, address)))
-                {
-                    yield return (set, address, attachment.OwnerTag);
-                }
+                wanted.TryAdd(address.ToString(), attachment.OwnerTag);
             }
         }
+
+        return wanted;
     }
 
     private sealed class Snapshot(IReadOnlyList<RecordedAttachment> attachments) : IAttachmentRecordSource

@@ -81,8 +81,8 @@ internal static class FwmarkRuleset
     public static List<string> MarkChains(IEnumerable<string> setNames, string? extra = null)
     {
         var chains = setNames
-            .Where(n => n.StartsWith(Prefix4, StringComparison.Ordinal) || n.StartsWith(Prefix6, StringComparison.Ordinal))
-            .Select(n => n[Prefix4.Length..])
+            .Select(ChainOfSet)
+            .OfType<string>()
             .Where(c => ParseMarkChain(c) is not null)
             .ToHashSet(StringComparer.Ordinal);
         if (extra is not null)
@@ -96,9 +96,14 @@ internal static class FwmarkRuleset
     /// <summary>Sets in our table whose names this build would not make (a different fwmark version's).</summary>
     public static List<string> UnknownSets(IEnumerable<string> setNames) =>
     [
-        .. setNames.Where(n => !(n.StartsWith(Prefix4, StringComparison.Ordinal) || n.StartsWith(Prefix6, StringComparison.Ordinal))
-            || ParseMarkChain(n[Prefix4.Length..]) is null),
+        .. setNames.Where(n => ChainOfSet(n) is not { } chain || ParseMarkChain(chain) is null),
     ];
+
+    /// <summary>The mark chain a set of ours belongs to (after its "pods4-", "pods6-" or "ifaces-" prefix); null for other names.</summary>
+    private static string? ChainOfSet(string set) =>
+        set.StartsWith(Prefix4, StringComparison.Ordinal) || set.StartsWith(Prefix6, StringComparison.Ordinal) ? set[Prefix4.Length..]
+        : set.StartsWith(InterfaceRuleset.InterfacePrefix, StringComparison.Ordinal) ? set[InterfaceRuleset.InterfacePrefix.Length..]
+        : null;
 
     /// <summary>The mark a chain name "mark-VVVVVVVV-MMMMMMMM[-connmark]" stands for; null for any other name.</summary>
     public static MarkSpec? ParseMarkChain(string chain)
@@ -117,9 +122,19 @@ internal static class FwmarkRuleset
         return mark.ChainName == chain ? mark : null;
     }
 
-    /// <summary>The prerouting chain for the given mark chains: the reply return, then two lookups per chain.</summary>
-    public static IReadOnlyList<NftRule> PreroutingRules(IEnumerable<string> markChains) =>
-        [ReplyReturn, .. markChains.SelectMany(c => new[] { Select4(c), Select6(c) })];
+    /// <summary>
+    /// The prerouting chain for the given mark chains: the reply return, then per chain the routed-interface
+    /// lookup and the two address lookups, then the conntrack save for bridged pods of connmark chains.
+    /// </summary>
+    public static IReadOnlyList<NftRule> PreroutingRules(IReadOnlyList<string> markChains) =>
+    [
+        ReplyReturn,
+        .. markChains.SelectMany(c => new[] { InterfaceRuleset.InterfaceLookup(c), Select4(c), Select6(c) }),
+        .. markChains.Select(ParseMarkChain).OfType<MarkSpec>().Where(m => m.Connmark).Select(InterfaceRuleset.ConnmarkSave),
+    ];
+
+    /// <summary>Every set a mark chain comes with in the inet table: its two address sets and its routed-interface set.</summary>
+    public static IReadOnlyList<NftAddressSet> InetSetsOf(string chain) => [Set4(chain), Set6(chain), InterfaceRuleset.InterfaceSet(chain)];
 
     private static NftRule Select4(string chain) =>
         new(

@@ -24,18 +24,43 @@ internal interface INftState
 
     /// <summary>Every element of <paramref name="set"/> (O(pods): only for DEL without addresses and GC).</summary>
     IReadOnlyList<NftElementInfo> Elements(string set);
+
+    /// <summary>Whether table bridge fwmark exists (it is made with the first bridge-port attachment).</summary>
+    bool BridgeExists();
+
+    /// <summary>The structure of table bridge fwmark, as <see cref="Structure"/>; no flags (missing) when it does not exist.</summary>
+    NftTableSnapshot BridgeStructure();
+
+    /// <summary>Every rule of table bridge fwmark; empty when it does not exist.</summary>
+    IReadOnlyList<NftRuleInfo> BridgeRules();
+
+    /// <summary>The element for interface <paramref name="name"/> in ifname set <paramref name="set"/> of <paramref name="table"/>, or null.</summary>
+    NftNameElementInfo? NameElement(NftTable table, string set, string name);
+
+    /// <summary>Every element of ifname set <paramref name="set"/> of <paramref name="table"/> (O(pods), like <see cref="Elements"/>).</summary>
+    IReadOnlyList<NftNameElementInfo> NameElements(NftTable table, string set);
 }
 
 /// <summary><see cref="INftState"/> read from the kernel over one netlink socket.</summary>
-internal sealed class NftClientState(NftClient client) : INftState
+internal sealed class NftClientState(NftTables tables) : INftState
 {
-    public IReadOnlyList<string> SetNames() => client.DumpSetNames();
+    public IReadOnlyList<string> SetNames() => tables.Inet.DumpSetNames();
 
-    public NftTableSnapshot Structure() => client.ReadStructure();
+    public NftTableSnapshot Structure() => tables.Inet.ReadStructure();
 
-    public IReadOnlyList<NftRuleInfo> Rules() => client.DumpRules();
+    public NftTableSnapshot BridgeStructure() => tables.Bridge.ReadStructure();
 
-    public NftElementInfo? Element(string set, IPAddress address) => client.GetElement(set, address);
+    public IReadOnlyList<NftRuleInfo> Rules() => tables.Inet.DumpRules();
 
-    public IReadOnlyList<NftElementInfo> Elements(string set) => client.DumpElements(set);
+    public NftElementInfo? Element(string set, IPAddress address) => tables.Inet.GetElement(set, address);
+
+    public IReadOnlyList<NftElementInfo> Elements(string set) => tables.Inet.DumpElements(set);
+
+    public bool BridgeExists() => tables.Bridge.TableExists();
+
+    public IReadOnlyList<NftRuleInfo> BridgeRules() => tables.Bridge.DumpRules();
+
+    public NftNameElementInfo? NameElement(NftTable table, string set, string name) => tables.NamesOf(table).GetElement(set, name);
+
+    public IReadOnlyList<NftNameElementInfo> NameElements(NftTable table, string set) => tables.NamesOf(table).DumpElements(set);
 }

@@ -1,5 +1,5 @@
-using System.Net;
 using Fwmark.Core;
+using Fwmark.Core.Paths;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
 using Fwmark.Linux.Session;
@@ -9,7 +9,8 @@ namespace Fwmark.Linux.Dataplane;
 /// <summary>
 /// <see cref="IDataplane"/> on nf_tables, spoken over netlink (no nft binary).
 ///
-/// Ownership: the plugin owns the whole `inet fwmark` table (see <see cref="FwmarkRuleset"/>).
+/// Ownership: the plugin owns the whole `inet fwmark` and `bridge fwmark` tables (see <see cref="FwmarkRuleset"/>
+/// and <see cref="InterfaceRuleset"/>); elements are addresses or interface names (docs/paths.md), with the same rules.
 /// The table, the base chain, the mark chains and their address sets are shared by every network
 /// and attachment and are only ever created or repaired, never deleted (a mark chain may still be
 /// used by another network). Each set element belongs to exactly one attachment: its comment is
@@ -37,14 +38,14 @@ public sealed class NftDataplane : IDataplane
     public NftDataplane(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null) =>
         _session = new KernelSession(NetlinkConstants.NETLINK_NETFILTER, netnsPath, lockPath, lockTimeout);
 
-    public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
-        Commit($"install mark {mark.Name} for {NftPlanner.Describe(owner)}", state => NftPlanner.Install(state, owner, addresses, mark));
+    public void InstallTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark) =>
+        Commit($"install mark {mark.Name} for {NftPlanner.Describe(owner)}", state => NftPlanner.Install(state, owner, target, mark));
 
     /// <summary>
     /// Also succeeds when the lock's directory cannot be used but nothing of the attachment is in the
     /// kernel (issue 8): the runtime's DEL must not block on a lock it does not need.
     /// </summary>
-    public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
+    public void RemoveKeys(AttachmentOwner owner, AttachmentKeys? keys) =>
         _session.LockedUnlessNothingToDo(
             $"remove marks of {NftPlanner.Describe(owner)}",
             socket =>
@@ -54,19 +55,21 @@ public sealed class NftDataplane : IDataplane
                 return GenerationChecked.Run(
                     socket,
                     FwmarkRuleset.Table,
-                    client => NftPlanner.Remove(new NftClientState(client), owner, addresses),
+                    () => NftPlanner.RemoveKeys(new NftClientState(new NftTables(socket)), owner, keys),
                     () => Agent.AgentHandoff.AwaitRestoreBeforeDelete(socket)).Operations.Count;
             },
-            socket => NftPlanner.Remove(new NftClientState(new NftClient(socket, FwmarkRuleset.Table)), owner, addresses).Operations.Count == 0,
+            socket => NftPlanner.RemoveKeys(new NftClientState(new NftTables(socket)), owner, keys).Operations.Count == 0,
             0);
 
     public int Collect(string network, IReadOnlyCollection<AttachmentOwner> valid) =>
         Commit($"collect stale marks of network {network}", state => NftPlanner.Collect(state, network, valid));
 
-    public IReadOnlyList<string> Verify(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark) =>
-        Read($"verify marks of {NftPlanner.Describe(owner)}", client => NftVerifier.Verify(client, owner, addresses, mark));
+    public IReadOnlyList<string> VerifyTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark) =>
+        Read($"verify marks of {NftPlanner.Describe(owner)}", tables => target.IsInterface
+            ? InterfaceVerifier.Verify(tables, owner, target.Path, mark)
+            : NftVerifier.Verify(tables.Inet, owner, target.Addresses, mark));
 
-    public void Probe() => Read("program nftables", client => client.GetGeneration());
+    public void Probe() => Read("program nftables", tables => tables.Inet.GetGeneration());
 
     /// <summary>
     /// Read state, plan, commit, all under the lock; returns how many changes were committed. The
@@ -78,9 +81,13 @@ public sealed class NftDataplane : IDataplane
         {
             // Agent running and the table just flushed: let it restore first (Agent/AgentHandoff.cs), before every
             // plan, since a re-plan is exactly what follows a flush in the middle of the first.
-            return GenerationChecked.Run(socket, FwmarkRuleset.Table, client => plan(new NftClientState(client)), () => Agent.AgentHandoff.AwaitRestore(socket)).Operations.Count;
+            return GenerationChecked.Run(
+                socket,
+                FwmarkRuleset.Table,
+                () => plan(new NftClientState(new NftTables(socket))),
+                () => Agent.AgentHandoff.AwaitRestore(socket)).Operations.Count;
         });
 
-    private T Read<T>(string what, Func<NftClient, T> read) =>
-        _session.Unlocked(what, socket => read(new NftClient(socket, FwmarkRuleset.Table)));
+    private T Read<T>(string what, Func<NftTables, T> read) =>
+        _session.Unlocked(what, socket => read(new NftTables(socket)));
 }

@@ -44,7 +44,7 @@ internal static class NftDriftDetector
     /// <param name="known">Every chain name fwmark makes in this table; any other chain is foreign.</param>
     public static List<NftDrift> Compare(NftTableSnapshot have, WantedStructure want, IReadOnlySet<string> known)
     {
-        var table = FwmarkRuleset.Table;
+        var table = want.Table;
         var drifts = new List<NftDrift>();
         if (have.TableFlags is { } flags && flags != 0)
         {

@@ -35,18 +35,20 @@ internal static class StructureRepair
                 : state.Element(set, address);
     }
 
-    public static Result Plan(INftState state, NftTransaction transaction, NftTableSnapshot have, WantedStructure want)
+    public static Result Plan(INftState state, NftTransaction into, NftTableSnapshot have, WantedStructure want)
     {
         var known = NftDriftDetector.Names(want);
         var drifts = have.TableExists
             ? NftDriftDetector.Compare(have, want, known)
-            : [new NftDrift(NftDriftKind.MissingChain, FwmarkRuleset.Table.ToString(), $"table {FwmarkRuleset.Table} is missing")];
+            : [new NftDrift(NftDriftKind.MissingChain, want.Table.ToString(), $"table {want.Table} is missing")];
         var remade = new Dictionary<string, List<NftElement>>(StringComparer.Ordinal);
         if (drifts.Count == 0)
         {
             return new Result(drifts, remade);
         }
 
+        // The bridge table's operations ride in the same transaction (and so the same generation check).
+        var transaction = want.IsBridge ? new BridgeQueue(into) : new BridgeQueue(into, bridge: false);
         var of = (NftDriftKind kind) => drifts.Where(d => d.Kind == kind).Select(d => d.Object).ToHashSet(StringComparer.Ordinal);
         var foreign = of(NftDriftKind.ForeignChain);
         var reshaped = of(NftDriftKind.ChainShape);
@@ -74,9 +76,18 @@ internal static class StructureRepair
             transaction.Add(new DeleteChainOp(chain));
         }
 
+        var remadeNames = new List<NftNameElement>();
         foreach (var set in want.Sets.Where(s => resetSets.Contains(s.Name)))
         {
-            remade[set.Name] = ReadableElements(state, set);
+            if (set.Key == NftKeyType.IfName)
+            {
+                remadeNames.AddRange(ReadableNames(state, want.Table, set));
+            }
+            else
+            {
+                remade[set.Name] = ReadableElements(state, set);
+            }
+
             transaction.Add(new DeleteSetOp(set.Name));
         }
 
@@ -95,6 +106,11 @@ internal static class StructureRepair
         foreach (var element in remade.Values.SelectMany(e => e))
         {
             transaction.Add(new AddElementOp(element));
+        }
+
+        foreach (var name in remadeNames)
+        {
+            transaction.Add(new AddNameElementOp(name));
         }
 
         // 4. Refill what is empty now or was wrong.
@@ -118,6 +134,30 @@ internal static class StructureRepair
         }
 
         return new Result(drifts, remade);
+    }
+
+    /// <summary>Queues into the caller's transaction, each operation addressed to the bridge table when the repair is of it.</summary>
+    private sealed class BridgeQueue(NftTransaction into, bool bridge = true)
+    {
+        public void Add(NftOperation operation) => into.Add(bridge ? NftTables.OnBridge(operation) : operation);
+    }
+
+    /// <summary>The owner-tagged interface names of an ifname set about to be re-made (unreadable: none, as for addresses).</summary>
+    private static List<NftNameElement> ReadableNames(INftState state, NftTable table, NftAddressSet set)
+    {
+        try
+        {
+            return
+            [
+                .. state.NameElements(table, set.Name)
+                    .Where(e => e.Comment is not null && Core.AttachmentOwner.TryParseTag(e.Comment, out _, out _))
+                    .Select(e => new NftNameElement(set.Name, e.Name, e.Comment)),
+            ];
+        }
+        catch (Exception e) when (e is NetlinkFormatException or NftException)
+        {
+            return [];
+        }
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Fwmark.Linux.Install;
 
 /// <summary>
 /// <c>fwmark uninstall --remove-kernel-state</c>: deletes what the plugin made in the current network namespace,
-/// and only that: the nftables table <c>inet fwmark</c> (every mark chain and pod set is inside it) and the
+/// and only that: the nftables tables <c>inet fwmark</c> and <c>bridge fwmark</c> (every mark chain, pod set and ifname set is inside them) and the
 /// policy rules and routes carrying protocol <see cref="RtnetlinkRouting.Protocol"/> (rules of either family, and
 /// the routes of the tables those rules pointed to). Other software's rules and routes, even in the same
 /// tables, have another protocol and are left alone. Holds the plugin's lock so no ADD runs half-way through.
@@ -27,13 +27,28 @@ public static class KernelStateRemover
         var route = new KernelSession(NetlinkConstants.NETLINK_ROUTE, netnsPath, lockPath);
 
         // One lock across both protocols, so no ADD sees the table gone but its rules still there.
-        netfilter.Locked("remove fwmark's nftables table", socket =>
+        netfilter.Locked("remove fwmark's nftables tables", socket =>
         {
-            var client = new NftClient(socket, FwmarkRuleset.Table);
-            if (client.TableExists())
+            // Both tables in one transaction: no packet sees a bridge port marked whose inet table is gone.
+            var tables = new NftTables(socket);
+            var transaction = new NftTransaction(FwmarkRuleset.Table);
+            var deleted = new List<NftTable>();
+            if (tables.Inet.TableExists())
             {
-                new NftTransaction(FwmarkRuleset.Table).Add(new DeleteTableOp()).Commit(socket);
-                report.Add($"deleted nftables table {FwmarkRuleset.Table}");
+                transaction.Add(new DeleteTableOp());
+                deleted.Add(FwmarkRuleset.Table);
+            }
+
+            if (tables.Bridge.TableExists())
+            {
+                transaction.Add(NftTables.OnBridge(new DeleteTableOp()));
+                deleted.Add(InterfaceRuleset.BridgeTable);
+            }
+
+            if (deleted.Count > 0)
+            {
+                transaction.Commit(socket);
+                report.AddRange(deleted.Select(t => $"deleted nftables table {t}"));
             }
 
             route.Unlocked("remove fwmark's rules and routes", rtnl =>

@@ -21,14 +21,18 @@ internal static class GenerationChecked
     /// <param name="beforePlan">Runs after the generation is read and before each plan (the agent handoff:
     /// a retry after a flush must wait for the agent's restore like the first attempt does).</param>
     /// <returns>The transaction that was committed.</returns>
-    public static NftTransaction Run(NetlinkConversation socket, NftTable table, Func<NftClient, NftTransaction> plan, Action? beforePlan = null)
+    /// <remarks>
+    /// The generation is the whole netns's ruleset's, so one check covers every table the batch
+    /// touches (both of ours: the bridge table's operations ride in the inet table's transaction).
+    /// </remarks>
+    public static NftTransaction Run(NetlinkConversation socket, NftTable table, Func<NftTransaction> plan, Action? beforePlan = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             var client = new NftClient(socket, table);
             var generation = client.GetGeneration();
             beforePlan?.Invoke();
-            var transaction = plan(client);
+            var transaction = plan();
             try
             {
                 if (transaction.IsEmpty)

@@ -19,6 +19,7 @@ internal static class NfNetlink
     public const byte FamilyUnspec = 0;
     public const byte FamilyInet = 1;
     public const byte FamilyIPv4 = 2;
+    public const byte FamilyBridge = 7;
     public const byte FamilyIPv6 = 10;
 
     public static ushort MessageType(NftMessageType type) => (ushort)((SubsysNfTables << 8) | (ushort)type);

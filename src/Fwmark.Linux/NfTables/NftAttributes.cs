@@ -62,6 +62,7 @@ internal static class SetAttr
     public const ushort KeyLen = 5;
     public const ushort DataType = 6;
     public const ushort Id = 10;
+    public const ushort UserData = 13;
 }
 
 internal static class SetElemListAttr

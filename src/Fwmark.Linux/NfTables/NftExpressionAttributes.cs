@@ -9,6 +9,7 @@ internal static class MetaAttr
     public const ushort Sreg = 3;
 
     public const uint KeyMark = 3;
+    public const uint KeyIifName = 6;
     public const uint KeyNfProto = 15;
 }
 

@@ -11,6 +11,7 @@ internal sealed record NftTable(byte Family, string Name)
         NfNetlink.FamilyInet => "inet",
         NfNetlink.FamilyIPv4 => "ip",
         NfNetlink.FamilyIPv6 => "ip6",
+        NfNetlink.FamilyBridge => "bridge",
         _ => $"family{Family}",
     };
 
@@ -33,6 +34,9 @@ internal sealed record NftKeyType(string Name, uint TypeId, uint Length)
 {
     public static readonly NftKeyType IPv4Address = new("ipv4_addr", 7, 4);
     public static readonly NftKeyType IPv6Address = new("ipv6_addr", 8, 16);
+
+    /// <summary>An interface name: IFNAMSIZ bytes, NUL-padded (what `meta iifname` loads).</summary>
+    public static readonly NftKeyType IfName = new("ifname", 41, 16);
 
     public static NftKeyType For(IPAddress address) =>
         address.AddressFamily == AddressFamily.InterNetworkV6 ? IPv6Address : IPv4Address;

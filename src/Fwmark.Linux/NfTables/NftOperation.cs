@@ -89,6 +89,13 @@ internal sealed record AddSetOp(NftAddressSet Set) : NftOperation
         // NFTA_SET_ID is mandatory on NEWSET (it lets later messages of the same batch refer to a
         // set by id); it only has to be unique within the batch, which the sequence number is.
         writer.WriteBigEndianU32(SetAttr.Id, sequence);
+        if (Set.Key == NftKeyType.IfName)
+        {
+            // The kernel does not care, but nft prints a string key only when the set's userdata says it is
+            // in host byte order (TLV NFTNL_UDATA_SET_KEYBYTEORDER = BYTEORDER_HOST_ENDIAN), as nft's own sets do.
+            writer.WriteAttribute(SetAttr.UserData, [0, 4, 1, 0, 0, 0]);
+        }
+
         writer.EndMessage(message);
     }
 }

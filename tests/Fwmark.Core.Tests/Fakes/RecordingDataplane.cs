@@ -1,4 +1,5 @@
 using System.Net;
+using Fwmark.Core.Paths;
 
 namespace Fwmark.Core.Tests.Fakes;
 
@@ -7,33 +8,44 @@ internal sealed class RecordingDataplane : IDataplane
 {
     public List<object> Calls { get; } = [];
 
+    /// <summary>The path of every InstallTarget/VerifyTarget call, in order.</summary>
+    public List<AttachmentPath> Paths { get; } = [];
+
+    /// <summary>The interface keys of every RemoveKeys call (null = scan), in order.</summary>
+    public List<IReadOnlyList<string>?> RemovedInterfaces { get; } = [];
+
     public IReadOnlyList<string> VerifyProblems { get; set; } = [];
 
     public int CollectResult { get; set; }
 
     public Exception? ProbeFailure { get; set; }
 
-    /// <summary>When set, Install records the call and then throws it.</summary>
+    /// <summary>When set, InstallTarget records the call and then throws it.</summary>
     public Exception? InstallFailure { get; set; }
 
-    /// <summary>When set, Verify answers with this function instead of <see cref="VerifyProblems"/>.</summary>
+    /// <summary>When set, VerifyTarget answers with this function instead of <see cref="VerifyProblems"/>.</summary>
     public Func<AttachmentOwner, IReadOnlyList<string>>? VerifyAnswer { get; set; }
 
-    public void Install(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
+    public void InstallTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark)
     {
-        Calls.Add(new Installed(owner, [.. addresses], mark));
+        Paths.Add(target.Path);
+        Calls.Add(new Installed(owner, [.. target.Addresses], mark));
         if (InstallFailure is not null)
         {
             throw InstallFailure;
         }
     }
 
-    public void Remove(AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
-        Calls.Add(new Removed(owner, addresses is null ? null : [.. addresses]));
-
-    public IReadOnlyList<string> Verify(AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
+    public void RemoveKeys(AttachmentOwner owner, AttachmentKeys? keys)
     {
-        Calls.Add(new Verified(owner, [.. addresses], mark));
+        RemovedInterfaces.Add(keys?.Interfaces);
+        Calls.Add(new Removed(owner, keys is null ? null : [.. keys.Addresses]));
+    }
+
+    public IReadOnlyList<string> VerifyTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark)
+    {
+        Paths.Add(target.Path);
+        Calls.Add(new Verified(owner, [.. target.Addresses], mark));
         return VerifyAnswer?.Invoke(owner) ?? VerifyProblems;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Fwmark.Core.Operator;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 using Fwmark.Core.Tests.Fakes;
@@ -56,6 +57,27 @@ public class ReconcilerRecordTests
         Assert.Equal(Vpn, c1.Mark);
         Assert.Contains("cbr0/c1/eth0 (10.88.0.2, mark vpn 0x10/0x10): restored (element of c1 is missing)", _output.ToString(), StringComparison.Ordinal);
         Assert.Equal(2, outcome.Repaired);
+    }
+
+    [Fact]
+    public void An_interface_keyed_record_is_restored_on_its_path_and_a_shared_address_of_another_bridge_is_no_conflict()
+    {
+        // Two live pods with the same address on two bridges (overlapping ranges): each is keyed by its own veth.
+        var port = new AttachmentPath(MarkKeying.BridgePort, "vethA", "recorded at ADD");
+        var a = Record("a", "10.88.0.2", 1) with { Path = port };
+        _records.Records[a.Owner] = a;
+        var b = Record("b", "10.88.0.2", 2) with { Owner = new AttachmentOwner("cbr1", "b", "eth0"), Path = new AttachmentPath(MarkKeying.BridgePort, "vethB", "recorded at ADD") };
+        _records.Records.Remove(new AttachmentOwner("cbr0", "b", "eth0"));
+        _records.Records[b.Owner] = b;
+
+        var outcome = Run();
+
+        Assert.True(outcome.NodeMatches, _output.ToString());
+        Assert.Equal(["a", "b"], _dataplane.Calls.OfType<Installed>().Select(i => i.Owner.ContainerId).Order());
+        Assert.Contains(_dataplane.Paths, p => p.Keying == MarkKeying.BridgePort && p.HostInterface == "vethA");
+        Assert.Contains(_dataplane.Paths, p => p.Keying == MarkKeying.BridgePort && p.HostInterface == "vethB");
+        Assert.DoesNotContain("stale", _output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("cbr0/a/eth0 (bridge port vethA: 10.88.0.2, mark vpn 0x10/0x10): restored", _output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

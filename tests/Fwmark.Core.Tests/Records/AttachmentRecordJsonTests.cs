@@ -1,4 +1,5 @@
 using System.Net;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 
@@ -41,6 +42,29 @@ public class AttachmentRecordJsonTests
             """{"version":1,"network":"cbr0","containerId":"abc123","ifName":"eth0","addresses":["10.88.0.5","2001:db8:88::5"],"mark":{"name":"vpn","value":16,"mask":16,"connmark":true},"recordedAt":"2026-12-01T11:00:00.0000000Z"}""",
             text);
         Assert.Null(AttachmentRecordJson.Parse(text).Route);
+    }
+
+    [Fact]
+    public void An_interface_path_is_recorded_with_its_host_veth_and_the_address_path_is_not_written()
+    {
+        var text = AttachmentRecordJson.Serialize(Full with { Path = new AttachmentPath(MarkKeying.BridgePort, "veth1a2b", "a port of cni0") });
+        var back = AttachmentRecordJson.Parse(text);
+
+        Assert.Contains("\"path\":{\"keying\":\"bridgePort\",\"hostInterface\":\"veth1a2b\"}", text, StringComparison.Ordinal);
+        Assert.Equal((MarkKeying.BridgePort, "veth1a2b"), (back.Path!.Keying, back.Path.HostInterface));
+        Assert.Equal(["if:veth1a2b"], back.Keys);
+        Assert.Null(AttachmentRecordJson.Parse(AttachmentRecordJson.Serialize(Full)).Path);
+        Assert.Equal(MarkKeying.InputInterface, AttachmentRecordJson.Parse(AttachmentRecordJson.Serialize(Full with { Path = new AttachmentPath(MarkKeying.InputInterface, "cali1", "routed") })).Path!.Keying);
+    }
+
+    [Theory]
+    [InlineData("""{"version": 1, "network": "n", "containerId": "c", "ifName": "eth0", "addresses": [], "mark": {"name": "v", "value": 1, "mask": 1}, "recordedAt": "2026-12-01T11:00:00Z", "path": {"keying": "macvlan", "hostInterface": "x"}}""", "keying \"macvlan\" is neither")]
+    [InlineData("""{"version": 1, "network": "n", "containerId": "c", "ifName": "eth0", "addresses": [], "mark": {"name": "v", "value": 1, "mask": 1}, "recordedAt": "2026-12-01T11:00:00Z", "path": {"keying": "bridgePort", "hostInterface": "a-name-far-too-long"}}""", "is not an interface name")]
+    public void A_corrupt_path_is_a_format_error_saying_what_is_wrong(string text, string expected)
+    {
+        var e = Assert.Throws<FormatException>(() => AttachmentRecordJson.Parse(text));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -88,13 +88,20 @@ internal sealed class AgentBed : IDisposable
         return clock.Elapsed;
     }
 
-    /// <summary>The plugin's table holds the pod's element and is not dormant: what the agent restores.</summary>
+    /// <summary>
+    /// The plugin's tables hold the pod's one key and are not dormant: what the agent restores. The pod is a bridge
+    /// port (the bed's network is a bridge), so that is both `bridge fwmark` with its port and `inet fwmark`.
+    /// </summary>
     public bool PluginTableWhole()
     {
-        var text = NftOracle.TableText(Routed.Node);
-        return text.Length > 0 && !text.Contains("dormant", StringComparison.Ordinal)
-            && text.Contains("meta mark set meta mark | 0x00000010", StringComparison.Ordinal)
-            && NftOracle.ElementsFor(Routed.Node, PodIp).Count == 1;
+        var inet = Routed.Node.Exec("nft", "list", "table", "inet", NftOracle.Table);
+        var bridge = Routed.Node.Exec("nft", "list", "table", "bridge", NftOracle.Table);
+        var keys = NftOracle.Keys(Routed.Node);
+        return inet.Succeeded && bridge.Succeeded
+            && !(inet.Stdout + bridge.Stdout).Contains("dormant", StringComparison.Ordinal)
+            && inet.Stdout.Contains("meta mark set meta mark | 0x00000010", StringComparison.Ordinal)
+            && bridge.Stdout.Contains("meta mark set meta mark | 0x00000010", StringComparison.Ordinal)
+            && keys.Count == 1 && keys[0].IsBridgePort;
     }
 
     public string Diagnostics() =>

@@ -17,10 +17,19 @@ public enum TableFault
 
     /// <summary>The mark chain's rule replaced by one that clears the mark.</summary>
     MarkRuleRewritten,
+
+    /// <summary><c>nft delete table bridge fwmark</c>: the table that marks bridge-port (interface-keyed) pods.</summary>
+    DeleteBridgeTable,
+
+    /// <summary><c>nft add table bridge fwmark { flags dormant; }</c>.</summary>
+    BridgeDormant,
+
+    /// <summary>The bridge table's mark rule replaced by one that clears the mark.</summary>
+    BridgeMarkRuleRewritten,
 }
 
 /// <summary>
-/// The leak harness: a marked pod sends about 1000 UDP datagrams per second, both gateways count them. With the
+/// The leak harness: a marked pod (a bridge port, so keyed by its host veth in `bridge fwmark`) sends about 1000 UDP datagrams per second, both gateways count them. With the
 /// published <c>fwmark agent</c> running, not one of them reaches the main gateway whatever is done to the
 /// plugin's table (the agent's owned guard table keeps marking), the stream keeps flowing through the VPN, and
 /// the agent puts the plugin's table back by itself. Without the agent the same flush leaks (the harness can
@@ -37,6 +46,9 @@ public sealed class AgentLeakTests(ITestOutputHelper output)
     [InlineData(TableFault.DeleteTable)]
     [InlineData(TableFault.Dormant)]
     [InlineData(TableFault.MarkRuleRewritten)]
+    [InlineData(TableFault.DeleteBridgeTable)]
+    [InlineData(TableFault.BridgeDormant)]
+    [InlineData(TableFault.BridgeMarkRuleRewritten)]
     public void No_packet_of_a_marked_pod_leaks_while_the_agent_runs(TableFault fault)
     {
         using var bed = AgentBed.Create();
@@ -108,14 +120,28 @@ public sealed class AgentLeakTests(ITestOutputHelper output)
                 node.Nft("add table inet fwmark { flags dormant; }\n");
                 break;
             case TableFault.MarkRuleRewritten:
-                var chain = "mark-00000010-00000010";
-                var listing = node.Run("nft", "-a", "list", "chain", "inet", "fwmark", chain).Stdout;
-                var handle = System.Text.RegularExpressions.Regex.Match(listing, @"meta mark set .* # handle (\d+)").Groups[1].Value;
-                Assert.False(string.IsNullOrEmpty(handle), $"no mark rule in chain {chain}:\n{listing}");
-                node.Run("nft", "replace", "rule", "inet", "fwmark", chain, "handle", handle, "meta", "mark", "set", "0x0");
+                RewriteMarkRule(node, "inet");
+                break;
+            case TableFault.DeleteBridgeTable:
+                node.Run("nft", "delete", "table", "bridge", "fwmark");
+                break;
+            case TableFault.BridgeDormant:
+                node.Nft("add table bridge fwmark { flags dormant; }\n");
+                break;
+            case TableFault.BridgeMarkRuleRewritten:
+                RewriteMarkRule(node, "bridge");
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault, null);
         }
+    }
+
+    private static void RewriteMarkRule(Fwmark.Testbed.Namespaces.Netns node, string family)
+    {
+        var chain = "mark-00000010-00000010";
+        var listing = node.Run("nft", "-a", "list", "chain", family, "fwmark", chain).Stdout;
+        var handle = System.Text.RegularExpressions.Regex.Match(listing, @"meta mark set .* # handle (\d+)").Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(handle), $"no mark rule in chain {family} {chain}:\n{listing}");
+        node.Run("nft", "replace", "rule", family, "fwmark", chain, "handle", handle, "meta", "mark", "set", "0x0");
     }
 }

@@ -4,18 +4,22 @@ using Fwmark.Testbed.Topology;
 namespace Fwmark.E2E.Tests.Routing;
 
 /// <summary>
-/// The plugin's table changed behind its back in ways that keep every comment and expression name
+/// The plugin's tables changed behind its back in ways that keep every comment and expression name
 /// (issue 8): a running marked pod's traffic reaches the main gateway. CHECK must fail and name the
 /// difference; the next ADD (of any pod) repairs it, and the pod's traffic goes through the VPN again.
+/// The bed's pods are bridge ports, marked in `bridge fwmark` (issue 9), so that is the table tampered with,
+/// plus the inet `replies` chain, which takes the bridge's mark off reply-direction packets. (Tampering with
+/// inet prerouting or its mark chains does not reach a bridge port's packets; for address-keyed attachments
+/// the kernel DriftTests cover those.)
 /// </summary>
 public sealed class DriftRepairTests
 {
     public static TheoryData<string, string> Tampering => new()
     {
-        { "mark rule rewritten to another value", "was changed: expression 2 is bitwise(" },
-        { "ct direction reply flipped to original", "rule \"ct direction reply return\" in chain prerouting was changed" },
-        { "table set dormant", "table inet fwmark is dormant" },
-        { "prerouting re-created without its hook", "chain prerouting is a regular chain" },
+        { "bridge mark rule rewritten to another value", "was changed: expression 2 is bitwise(" },
+        { "ct direction reply flipped to original in the replies chain", "in chain replies was changed" },
+        { "bridge table set dormant", "table bridge fwmark is dormant" },
+        { "bridge prerouting re-created without its hook", "chain prerouting is a regular chain" },
     };
 
     [Theory]
@@ -52,27 +56,28 @@ public sealed class DriftRepairTests
         return tampering switch
         {
             // Same comment, same expression names: only the value differs (0x20 is routed nowhere).
-            "mark rule rewritten to another value" => $"""
-                flush chain inet fwmark {mark}
-                add rule inet fwmark {mark} meta mark set meta mark | 0x20 counter comment "set mark 0x00000010 under mask 0x00000010"
+            "bridge mark rule rewritten to another value" => $"""
+                flush chain bridge fwmark {mark}
+                add rule bridge fwmark {mark} meta mark set meta mark | 0x20 counter comment "set mark 0x00000010 under mask 0x00000010"
                 """,
-            "ct direction reply flipped to original" => $"""
-                replace rule inet fwmark prerouting handle {FirstHandle(bed)} ct direction original return comment "replies of connections opened to the pod keep the main path"
+            // Now the pod's own (original-direction) packets lose the bridge's mark.
+            "ct direction reply flipped to original in the replies chain" => $"""
+                replace rule inet fwmark replies handle {FirstHandle(bed, "replies", "ct direction reply")} ct direction original meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter comment "replies keep the main path: clear mark 0x00000010 under mask 0x00000010"
                 """,
-            "table set dormant" => "add table inet fwmark { flags dormant; }",
-            "prerouting re-created without its hook" => """
-                delete chain inet fwmark prerouting
-                add chain inet fwmark prerouting
+            "bridge table set dormant" => "add table bridge fwmark { flags dormant; }",
+            "bridge prerouting re-created without its hook" => """
+                delete chain bridge fwmark prerouting
+                add chain bridge fwmark prerouting
                 """,
             _ => throw new ArgumentException($"unknown tampering {tampering}", nameof(tampering)),
         };
     }
 
-    /// <summary>The handle of prerouting's first rule ("ct direction reply return"), from `nft -a`.</summary>
-    private static string FirstHandle(RoutedBed bed)
+    /// <summary>The handle of the first rule of inet <paramref name="chain"/> that contains <paramref name="text"/>, from `nft -a`.</summary>
+    private static string FirstHandle(RoutedBed bed, string chain, string text)
     {
-        var listing = bed.Node.Run("nft", "-a", "list", "chain", "inet", "fwmark", "prerouting").Stdout;
-        var line = listing.Split('\n').First(l => l.Contains("ct direction reply return", StringComparison.Ordinal));
+        var listing = bed.Node.Run("nft", "-a", "list", "chain", "inet", "fwmark", chain).Stdout;
+        var line = listing.Split('\n').First(l => l.Contains(text, StringComparison.Ordinal));
         return line[(line.LastIndexOf("# handle ", StringComparison.Ordinal) + "# handle ".Length)..].Trim();
     }
 }

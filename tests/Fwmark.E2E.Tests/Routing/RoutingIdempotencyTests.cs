@@ -27,7 +27,9 @@ public sealed class RoutingIdempotencyTests
         }
 
         ExpectedRouting.AssertInstalled(bed.Node, Priority, RoutedBed.Table, bed.Bed.NodeVpnLink, "after 101 ADDs");
-        Assert.Equal(2 * 101, NftOracle.Elements(bed.Node).Count(e => e.Target == "mark-00000010-00000010"));
+        // 100 crafted address-path attachments (two addresses each) and the template on its bridge port.
+        Assert.Equal(2 * 100, NftOracle.Elements(bed.Node).Count(e => e.Target == "mark-00000010-00000010"));
+        Assert.Single(NftOracle.InterfaceElements(bed.Node));
         var (probe, probeResult) = added[0];
         AssertCheck(bed, probe, probeResult, passes: true, "with everything in place");
 
@@ -91,11 +93,19 @@ public sealed class RoutingIdempotencyTests
 
     /// <summary>
     /// ADD of the plugin alone for a new container whose prevResult is <paramref name="template"/>'s with
-    /// addresses 10.88.0.(100+i) and 2001:db8:88::(100+i) (host-local hands out the low ones).
+    /// addresses 10.88.0.(100+i) and 2001:db8:88::(100+i) (host-local hands out the low ones), and only the pod's
+    /// interface: 101 attachments cannot all own the template's host veth, so these take the address path.
     /// </summary>
     private static (CniAttachment, JsonObject) AddCrafted(RoutedBed bed, Pod template, int i)
     {
         var prevResult = template.AddResult!.DeepClone().AsObject();
+        var podSide = prevResult["interfaces"]!.AsArray().Single(n => n?["sandbox"] is not null)!.DeepClone();
+        prevResult["interfaces"] = new JsonArray(podSide);
+        foreach (var ip in prevResult["ips"]!.AsArray())
+        {
+            ip!["interface"] = 0;
+        }
+
         foreach (var ip in prevResult["ips"]!.AsArray())
         {
             var v6 = ip!["address"]!.GetValue<string>().Contains(':', StringComparison.Ordinal);

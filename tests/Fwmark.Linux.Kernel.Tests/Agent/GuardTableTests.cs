@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Fwmark.Core;
 using Fwmark.Core.Agent;
+using Fwmark.Core.Paths;
 using Fwmark.Linux.Agent;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
@@ -24,7 +26,7 @@ public sealed class GuardTableTests : KernelTestBase
         var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         var guard = new GuardTable(owner);
         var mirror = new ElementMirror();
-        mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
+        mirror.Load(owner);
 
         Assert.Equal(1, guard.Sync(mirror));
         Node.Run("nft", "flush", "ruleset");
@@ -79,7 +81,7 @@ public sealed class GuardTableTests : KernelTestBase
         Dataplane.Install(PodB, [B], Vpn);
         using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         var mirror = new ElementMirror();
-        mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
+        mirror.Load(owner);
         new GuardTable(owner).Sync(mirror);
         Node.Run("nft", "flush", "ruleset");
 
@@ -107,7 +109,7 @@ public sealed class GuardTableTests : KernelTestBase
         Dataplane.Install(PodA, [A], Vpn);
         using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
         var mirror = new ElementMirror();
-        mirror.Load(new NftClient(owner, FwmarkRuleset.Table));
+        mirror.Load(owner);
         Node.Run("nft", "delete", "table", "inet", "fwmark");
         Node.Run("nft", "add", "table", "inet", "fwmark");
 
@@ -130,4 +132,93 @@ public sealed class GuardTableTests : KernelTestBase
         Dataplane.Remove(PodA, [A]);
         Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500), $"DEL took {clock.Elapsed.TotalMilliseconds} ms without any agent");
     }
+
+    [Fact]
+    public void Interface_keyed_attachments_are_guarded_in_an_owned_bridge_table_and_the_inet_ifname_sets()
+    {
+        Dataplane.InstallTarget(PodA, Port("vethA"), Vpn);
+        Dataplane.InstallTarget(PodB, new MarkTarget(new AttachmentPath(MarkKeying.InputInterface, "caliB", "test"), [B]), Vpn);
+        using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        var guard = new GuardTable(owner);
+        var mirror = new ElementMirror();
+        mirror.Load(owner);
+
+        Assert.Equal(2, guard.Sync(mirror));
+        Node.Run("nft", "flush", "ruleset");
+
+        var bridge = Node.Run("nft", "list", "table", "bridge", "fwmark-guard").Stdout;
+        Assert.Contains("flags owner", bridge);
+        Assert.Contains($"\"vethA\" comment \"{PodA.Tag}\"", bridge);
+        Assert.Contains("priority filter + 1", bridge);
+        Assert.Contains($"iifname @ports-{Vpn.ChainName} goto {Vpn.ChainName}", bridge);
+        var inet = Node.Run("nft", "list", "table", "inet", "fwmark-guard").Stdout;
+        Assert.Contains($"\"caliB\" comment \"{PodB.Tag}\"", inet);
+        Assert.Contains("chain replies", inet);
+        var (_, code, _, error, _) = Node.Exec("nft", "delete", "table", "bridge", "fwmark-guard");
+        Assert.NotEqual(0, code);
+        Assert.Contains("Operation not permitted", error);
+
+        // The restore brings both of the plugin's tables back, with their names.
+        Assert.Equal(2, MainTableRepair.TryRestoreMissing(owner, mirror, [], NoAttachmentRecord.Instance));
+        Assert.Contains($"\"vethA\" comment \"{PodA.Tag}\"", Node.Run("nft", "list", "table", "bridge", "fwmark").Stdout);
+        Assert.Contains($"\"caliB\" comment \"{PodB.Tag}\"", Node.Run("nft", "list", "table", "inet", "fwmark").Stdout);
+        Assert.Empty(Dataplane.VerifyTarget(PodA, Port("vethA"), Vpn));
+        Assert.Empty(MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance));
+    }
+
+    [Fact]
+    public void Name_notifications_of_both_tables_are_mirrored()
+    {
+        using var events = NetlinkSubscription.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path, NetlinkSubscription.NfTablesGroup);
+        var mirror = new ElementMirror();
+        Dataplane.InstallTarget(PodA, Port("vethA"), Vpn);
+        Dataplane.InstallTarget(PodB, Port("vethB"), Vpn);
+        Dataplane.RemoveKeys(PodA, null);
+        Node.Run("nft", "delete", "table", "bridge", "fwmark");
+
+        while (events.TryReceive(wait: false, out var datagram))
+        {
+            var reader = new NetlinkMessageReader(datagram);
+            while (reader.TryRead(out var message))
+            {
+                if (NftEvent.Parse(message) is { IsForPlugin: true } change)
+                {
+                    mirror.Apply(change);
+                }
+            }
+        }
+
+        Assert.True(mirror.HasBridge);
+        Assert.Equal(new Dictionary<string, string?> { ["vethB"] = PodB.Tag }, mirror.Names(InterfaceRuleset.BridgeTable, InterfaceRuleset.PortSet(Vpn.ChainName).Name));
+    }
+
+    [Fact]
+    public void A_del_that_finds_only_the_bridge_table_gone_waits_for_the_agents_restore()
+    {
+        Dataplane.InstallTarget(PodA, Port("vethA"), Vpn);
+        Dataplane.InstallTarget(PodB, Port("vethB"), Vpn);
+        using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        var mirror = new ElementMirror();
+        mirror.Load(owner);
+        new GuardTable(owner).Sync(mirror);
+        Node.Run("nft", "delete", "table", "bridge", "fwmark");
+
+        var restorer = new Thread(() =>
+        {
+            Thread.Sleep(300);
+            MainTableRepair.TryRestoreMissing(owner, mirror, [], NoAttachmentRecord.Instance);
+        });
+        restorer.Start();
+        var clock = Stopwatch.StartNew();
+        Dataplane.RemoveKeys(PodA, new AttachmentKeys([A], ["vethA"]));
+        clock.Stop();
+        restorer.Join();
+
+        var bridge = Node.Run("nft", "list", "table", "bridge", "fwmark").Stdout;
+        Assert.DoesNotContain("\"vethA\"", bridge);
+        Assert.Contains($"\"vethB\" comment \"{PodB.Tag}\"", bridge);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), AgentHandoff.MaxWait);
+    }
+
+    private static MarkTarget Port(string name) => new(new AttachmentPath(MarkKeying.BridgePort, name, "test"), [A]);
 }

@@ -1,3 +1,4 @@
+using Fwmark.Core;
 using Fwmark.Linux.Dataplane;
 
 namespace Fwmark.Linux.Tests.Kernel;

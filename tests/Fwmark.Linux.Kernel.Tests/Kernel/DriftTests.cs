@@ -1,3 +1,4 @@
+using Fwmark.Core;
 using Fwmark.Linux.Dataplane;
 
 namespace Fwmark.Linux.Tests.Kernel;
@@ -115,7 +116,8 @@ public class DriftTests : KernelTestBase
                 Node.Run("nft", "replace", "rule", "inet", "fwmark", "prerouting", "handle", Handle(0), "ct", "direction", "original", "return", "comment", ReplyComment);
                 break;
             case "lookup inverted":
-                Node.Run("nft", "replace", "rule", "inet", "fwmark", "prerouting", "handle", Handle(1),
+                // Rule 1 is the ifname lookup (interface keys come first), rule 2 the IPv4 address lookup.
+                Node.Run("nft", "replace", "rule", "inet", "fwmark", "prerouting", "handle", Handle(2),
                     "ip", "saddr", "!=", $"@{set4}", "goto", mark, "comment", $"\"IPv4 pods of {mark}\"");
                 break;
             case "set made an interval set":

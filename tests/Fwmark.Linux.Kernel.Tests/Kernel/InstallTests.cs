@@ -26,11 +26,21 @@ public class InstallTests : KernelTestBase
             		type ipv6_addr
             	}
 
+            	set ifaces-mark-00000010-00000010 {
+            		type ifname
+            	}
+
             	chain prerouting {
             		type filter hook prerouting priority mangle; policy accept;
             		ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            		iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010 comment "routed pods of mark-00000010-00000010"
             		ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
             		ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
+            	}
+
+            	chain replies {
+            		type filter hook prerouting priority mangle - 1; policy accept;
+            		ct direction reply meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter packets 0 bytes 0 comment "replies keep the main path: clear mark 0x00000010 under mask 0x00000010"
             	}
 
             	chain mark-00000010-00000010 {
@@ -49,13 +59,13 @@ public class InstallTests : KernelTestBase
 
         // The oracle: the real nft, fed our own script rendering, in a second scratch namespace.
         var transaction = new NftTransaction(FwmarkRuleset.Table).Add(new AddTableOp());
-        foreach (var set in FwmarkRuleset.SetsOf(Gw2.ChainName))
+        foreach (var set in FwmarkRuleset.InetSetsOf(Gw2.ChainName))
         {
             transaction.Add(new AddSetOp(set));
         }
 
-        transaction.Add(new AddChainOp(FwmarkRuleset.Prerouting)).Add(new AddChainOp(FwmarkRuleset.MarkChain(Gw2)));
-        foreach (var rule in FwmarkRuleset.MarkRules(Gw2).Concat(FwmarkRuleset.PreroutingRules([Gw2.ChainName])))
+        transaction.Add(new AddChainOp(FwmarkRuleset.Prerouting)).Add(new AddChainOp(InterfaceRuleset.Replies)).Add(new AddChainOp(FwmarkRuleset.MarkChain(Gw2)));
+        foreach (var rule in FwmarkRuleset.MarkRules(Gw2).Concat(InterfaceRuleset.RepliesRules([Gw2])).Concat(FwmarkRuleset.PreroutingRules([Gw2.ChainName])))
         {
             transaction.Add(new AddRuleOp(rule));
         }
@@ -93,7 +103,7 @@ public class InstallTests : KernelTestBase
         var json = NftOracle.Json(Node);
         Assert.Single(NftJson.Elements(json, "pods4"));
         Assert.Single(NftJson.Elements(json, "pods6"));
-        Assert.Equal(3, NftJson.Rules(json, "prerouting").Count);
+        Assert.Equal(4, NftJson.Rules(json, "prerouting").Count);
         Assert.Single(NftJson.Rules(json, Vpn.ChainName));
     }
 
@@ -204,14 +214,14 @@ public class InstallTests : KernelTestBase
         Assert.Empty(NftJson.Objects(json, "map"));
         var sets = NftJson.Objects(json, "set").ToList();
         Assert.Equal(
-            [$"pods4-{Vpn.ChainName}", $"pods4-{Gw2.ChainName}", $"pods6-{Vpn.ChainName}", $"pods6-{Gw2.ChainName}"],
+            [$"ifaces-{Vpn.ChainName}", $"ifaces-{Gw2.ChainName}", $"pods4-{Vpn.ChainName}", $"pods4-{Gw2.ChainName}", $"pods6-{Vpn.ChainName}", $"pods6-{Gw2.ChainName}"],
             sets.Select(s => (string)s["name"]!).Order(StringComparer.Ordinal));
         Assert.All(sets, s => Assert.Null(s["map"])); // a map would name its data type here
         // Every element is a bare address (or {"elem": {"val", "comment"}}), never a [key, verdict] pair.
         Assert.All(sets.SelectMany(s => (s["elem"] as JsonArray) ?? []), e => Assert.IsNotType<JsonArray>(e));
         Assert.Equal(2000 + 3, NftJson.Elements(json, "pods4").Count);
         Assert.Equal(2, NftJson.Elements(json, "pods6").Count);
-        Assert.Equal(1 + (2 * 2), NftJson.Rules(json, "prerouting").Count);
+        Assert.Equal(1 + (2 * 3), NftJson.Rules(json, "prerouting").Count);
         Assert.Equal(
             [Vpn.ChainName, Gw2.ChainName],
             NftJson.Rules(json, "prerouting").Skip(1).Select(GotoTarget).Distinct());
@@ -246,7 +256,7 @@ public class InstallTests : KernelTestBase
         Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
 
         var json = NftOracle.Json(Node);
-        Assert.Equal(3, NftJson.Rules(json, "prerouting").Count);
+        Assert.Equal(4, NftJson.Rules(json, "prerouting").Count);
         Assert.Equal(markHandles, NftJson.Handles(json, Vpn.ChainName)); // not re-created → counters kept
         Assert.Equal(
             healthy.Split('\n').Where(l => !l.Contains("elements")),
@@ -264,7 +274,7 @@ public class InstallTests : KernelTestBase
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
 
         var json = NftOracle.Json(Node);
-        Assert.Equal(3, NftJson.Rules(json, "prerouting").Count);
+        Assert.Equal(4, NftJson.Rules(json, "prerouting").Count);
         Assert.Single(NftJson.Rules(json, Vpn.ChainName));
         Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
     }

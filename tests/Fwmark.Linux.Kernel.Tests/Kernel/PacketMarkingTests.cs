@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Fwmark.Core;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Namespaces;
 

@@ -18,7 +18,7 @@ public class RemoveAndCollectTests : KernelTestBase
         var json = NftOracle.Json(Node);
         Assert.Equal([("10.88.0.6", PodB.Tag, Vpn.ChainName)], NftJson.Elements(json, "pods4"));
         Assert.Empty(NftJson.Elements(json, "pods6"));
-        Assert.Equal(3, NftJson.Rules(json, "prerouting").Count); // shared structure stays
+        Assert.Equal(4, NftJson.Rules(json, "prerouting").Count); // shared structure stays
     }
 
     [Fact]

@@ -70,10 +70,13 @@ public class VerifyAndProbeTests : KernelTestBase
         Assert.Equal(
             [
                 "rule \"ct direction reply return\" is missing from chain prerouting",
+                $"rule \"iifname @ifaces-{Vpn.ChainName} goto {Vpn.ChainName}\" is missing from chain prerouting",
                 $"rule \"ip saddr @pods4-{Vpn.ChainName} goto {Vpn.ChainName}\" is missing from chain prerouting",
                 $"rule \"ip6 saddr @pods6-{Vpn.ChainName} goto {Vpn.ChainName}\" is missing from chain prerouting",
+                $"rule \"iifname @ifaces-{Gw2.ChainName} goto {Gw2.ChainName}\" is missing from chain prerouting",
                 $"rule \"ip saddr @pods4-{Gw2.ChainName} goto {Gw2.ChainName}\" is missing from chain prerouting",
                 $"rule \"ip6 saddr @pods6-{Gw2.ChainName} goto {Gw2.ChainName}\" is missing from chain prerouting",
+                $"rule \"ct direction reply meta mark & 0x{Gw2.Mask:x8} == 0x{Gw2.Value:x8} meta mark set meta mark & 0x{~Gw2.Mask:x8} counter\" is missing from chain replies",
                 $"chain {Gw2.ChainName} is missing from table inet fwmark",
                 $"set pods4-{Gw2.ChainName} is missing from table inet fwmark, so 10.88.0.5 is not marked",
                 $"element 10.88.0.5 is also in set pods4-{Vpn.ChainName}, which sends it to chain {Vpn.ChainName} instead of chain {Gw2.ChainName}",

@@ -115,7 +115,7 @@ public class NftOracleBytesTests
             "08000100fffffffc1b0002006d61726b2d30303030303031302d303030303030" +
             "313000002a00070000244950763420706f6473206f66206d61726b2d30303030" +
             "303031302d3030303030303130000000";
-        AssertEncodes(WithFlags(edited, 0x0c00 | Request | Ack), new AddRuleOp(FwmarkRuleset.PreroutingRules([Mark.ChainName])[1]), 7);
+        AssertEncodes(WithFlags(edited, 0x0c00 | Request | Ack), new AddRuleOp(FwmarkRuleset.PreroutingRules([Mark.ChainName])[2]), 7);
     }
 
     [Fact]

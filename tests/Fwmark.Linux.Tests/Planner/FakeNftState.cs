@@ -36,12 +36,18 @@ internal sealed class FakeNftState : INftState
             state.Sets[set.Name] = [];
         }
 
+        foreach (var chain in chains)
+        {
+            state.Sets[InterfaceRuleset.InterfaceSet(chain).Name] = [];
+        }
+
         foreach (var chain in WantedStructure.For(chains).Chains.Select(c => c.Chain))
         {
             state.ChainList.Add(new NftChainInfo(chain.Name, chain.Hook, chain.Hook is null ? 0 : ChainAttr.FlagBase));
         }
 
         state.AddRules(FwmarkRuleset.PreroutingRules(chains));
+        state.AddRules(InterfaceRuleset.RepliesRules(marks));
         foreach (var mark in marks)
         {
             state.AddRules(FwmarkRuleset.MarkRules(mark));
@@ -75,8 +81,31 @@ internal sealed class FakeNftState : INftState
         : new NftTableSnapshot(
             TableFlags,
             ChainList,
-            [.. Sets.Keys.Select(n => new NftSetInfo(n, 0, n.StartsWith("pods6-", StringComparison.Ordinal) ? NftKeyType.IPv6Address.TypeId : NftKeyType.IPv4Address.TypeId, n.StartsWith("pods6-", StringComparison.Ordinal) ? 16u : 4u, false))],
+            [.. Sets.Keys.Select(n => SetInfo(n, KeyOf(n)))],
             RuleList);
+
+    /// <summary>The bridge table as it is: its chains, a plain port set per mark chain of the inet table, its rules.</summary>
+    public NftTableSnapshot BridgeStructure()
+    {
+        if (BridgeRuleList is null)
+        {
+            return new NftTableSnapshot(null, [], [], []);
+        }
+
+        var markChains = FwmarkRuleset.MarkChains(Sets.Keys);
+        var chains = BridgeChainList ?? [.. WantedStructure.ForBridge(markChains).Chains.Select(c => new NftChainInfo(c.Chain.Name, c.Chain.Hook, c.Chain.Hook is null ? 0 : ChainAttr.FlagBase))];
+        return new NftTableSnapshot(0, chains, [.. markChains.Select(c => SetInfo(InterfaceRuleset.PortSet(c).Name, NftKeyType.IfName))], BridgeRuleList);
+    }
+
+    /// <summary>The bridge table's chains when a test changed them; null = the ones Install makes.</summary>
+    public List<NftChainInfo>? BridgeChainList { get; set; }
+
+    private static NftKeyType KeyOf(string set) =>
+        set.StartsWith("pods6-", StringComparison.Ordinal) ? NftKeyType.IPv6Address
+        : set.StartsWith(InterfaceRuleset.InterfacePrefix, StringComparison.Ordinal) ? NftKeyType.IfName
+        : NftKeyType.IPv4Address;
+
+    private static NftSetInfo SetInfo(string name, NftKeyType key) => new(name, 0, key.TypeId, key.Length, false);
 
     public IReadOnlyList<NftRuleInfo> Rules() => RuleList;
 
@@ -87,5 +116,43 @@ internal sealed class FakeNftState : INftState
     {
         ElementDumps++;
         return Sets.TryGetValue(set, out var elements) ? elements : [];
+    }
+
+    /// <summary>Table bridge fwmark's rules; null = the table does not exist (no bridge-port attachment yet).</summary>
+    public List<NftRuleInfo>? BridgeRuleList { get; set; }
+
+    /// <summary>Elements of the ifname sets, by (table, set).</summary>
+    public Dictionary<(NftTable Table, string Set), List<NftNameElementInfo>> NameSets { get; } = [];
+
+    /// <summary>The bridge table's structure as Install makes it for <paramref name="marks"/>.</summary>
+    public FakeNftState AddBridgeRules(params MarkSpec[] marks)
+    {
+        var chains = marks.Select(m => m.ChainName).Order(StringComparer.Ordinal).ToList();
+        BridgeRuleList ??= [];
+        foreach (var rule in InterfaceRuleset.BridgePreroutingRules(chains).Concat(marks.SelectMany(InterfaceRuleset.BridgeMarkRules)))
+        {
+            BridgeRuleList.Add(new NftRuleInfo(rule.Chain, ++_handle, rule.Comment, rule.Shapes));
+        }
+
+        return this;
+    }
+
+    public FakeNftState WithName(NftTable table, string set, string name, string? comment)
+    {
+        (NameSets.TryGetValue((table, set), out var list) ? list : NameSets[(table, set)] = []).Add(new NftNameElementInfo(name, comment));
+        return this;
+    }
+
+    public bool BridgeExists() => BridgeRuleList is not null;
+
+    public IReadOnlyList<NftRuleInfo> BridgeRules() => BridgeRuleList ?? [];
+
+    public NftNameElementInfo? NameElement(NftTable table, string set, string name) =>
+        NameSets.TryGetValue((table, set), out var elements) ? elements.FirstOrDefault(e => e.Name == name) : null;
+
+    public IReadOnlyList<NftNameElementInfo> NameElements(NftTable table, string set)
+    {
+        ElementDumps++;
+        return NameSets.TryGetValue((table, set), out var elements) ? elements : [];
     }
 }

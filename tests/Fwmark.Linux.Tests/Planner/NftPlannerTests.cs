@@ -1,5 +1,6 @@
 using System.Net;
 using Fwmark.Core;
+using Fwmark.Core.Paths;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.NfTables;
 
@@ -18,18 +19,6 @@ public class NftPlannerTests
     private static readonly AttachmentOwner PodB = new("net1", "container-b", "eth0");
     private static readonly AttachmentOwner OtherNetwork = new("net2", "container-c", "eth0");
 
-    private const string VpnRules = """
-        add rule inet fwmark mark-00000010-00000010 meta mark set meta mark & 0xffffffef | 0x00000010 counter comment "set mark 0x00000010 under mask 0x00000010"
-
-        """;
-
-    private const string PreroutingVpn = """
-        add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
-        add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
-        add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
-
-        """;
-
     [Fact]
     public void Install_of_the_first_pod_builds_the_whole_table_then_adds_its_elements()
     {
@@ -40,9 +29,17 @@ public class NftPlannerTests
             add table inet fwmark
             add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
             add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
-            {{VpnRules}}{{PreroutingVpn}}add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5 comment "{{PodA.Tag}}" }
+            add rule inet fwmark replies ct direction reply meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter comment "replies keep the main path: clear mark 0x00000010 under mask 0x00000010"
+            add rule inet fwmark mark-00000010-00000010 meta mark set meta mark & 0xffffffef | 0x00000010 counter comment "set mark 0x00000010 under mask 0x00000010"
+            add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010 comment "routed pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
+            add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5 comment "{{PodA.Tag}}" }
             add element inet fwmark pods6-mark-00000010-00000010 { 2001:db8::5 comment "{{PodA.Tag}}" }
 
             """,
@@ -59,15 +56,20 @@ public class NftPlannerTests
             add table inet fwmark
             add set inet fwmark pods4-mark-00000010-00000010-connmark { type ipv4_addr; }
             add set inet fwmark pods6-mark-00000010-00000010-connmark { type ipv6_addr; }
+            add set inet fwmark ifaces-mark-00000010-00000010-connmark { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010-connmark
             add chain inet fwmark connmark-00000010-00000010 { type filter hook prerouting priority -150; policy accept; }
+            add rule inet fwmark replies ct direction reply meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter comment "replies keep the main path: clear mark 0x00000010 under mask 0x00000010"
             add rule inet fwmark mark-00000010-00000010-connmark meta mark set meta mark & 0xffffffef | 0x00000010 counter comment "set mark 0x00000010 under mask 0x00000010"
             add rule inet fwmark mark-00000010-00000010-connmark ct mark set ct mark & 0xffffffef | 0x00000010 comment "save mark 0x00000010 under mask 0x00000010 to conntrack"
             add rule inet fwmark connmark-00000010-00000010 ct direction reply ct mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef | 0x00000010 counter comment "restore mark 0x00000010 under mask 0x00000010 on replies"
             add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000010-00000010-connmark goto mark-00000010-00000010-connmark comment "routed pods of mark-00000010-00000010-connmark"
             add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010-connmark goto mark-00000010-00000010-connmark comment "IPv4 pods of mark-00000010-00000010-connmark"
             add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010-connmark goto mark-00000010-00000010-connmark comment "IPv6 pods of mark-00000010-00000010-connmark"
+            add rule inet fwmark prerouting meta mark & 0x00000010 == 0x00000010 goto mark-00000010-00000010-connmark comment "bridged pods of mark-00000010-00000010-connmark: save to conntrack"
             add element inet fwmark pods4-mark-00000010-00000010-connmark { 10.88.0.5 comment "{{PodA.Tag}}" }
 
             """,
@@ -109,14 +111,25 @@ public class NftPlannerTests
             add table inet fwmark
             add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
             add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
             add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; }
             add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; }
+            add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
             add chain inet fwmark mark-00000888-00000fff
+            flush chain inet fwmark replies
+            add rule inet fwmark replies ct direction reply meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter comment "replies keep the main path: clear mark 0x00000010 under mask 0x00000010"
+            add rule inet fwmark replies ct direction reply meta mark & 0x00000fff == 0x00000888 meta mark set meta mark & 0xfffff000 counter comment "replies keep the main path: clear mark 0x00000888 under mask 0x00000fff"
             add rule inet fwmark mark-00000888-00000fff meta mark set meta mark & 0xfffff000 | 0x00000888 counter comment "set mark 0x00000888 under mask 0x00000fff"
             flush chain inet fwmark prerouting
-            {{PreroutingVpn}}add rule inet fwmark prerouting ip saddr @pods4-mark-00000888-00000fff goto mark-00000888-00000fff comment "IPv4 pods of mark-00000888-00000fff"
+            add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010 comment "routed pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000888-00000fff goto mark-00000888-00000fff comment "routed pods of mark-00000888-00000fff"
+            add rule inet fwmark prerouting ip saddr @pods4-mark-00000888-00000fff goto mark-00000888-00000fff comment "IPv4 pods of mark-00000888-00000fff"
             add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000888-00000fff goto mark-00000888-00000fff comment "IPv6 pods of mark-00000888-00000fff"
             add element inet fwmark pods4-mark-00000888-00000fff { 10.88.0.6 comment "{{PodB.Tag}}" }
 
@@ -166,13 +179,16 @@ public class NftPlannerTests
 
         // The other mark's chain is a goto target of prerouting: it is repaired too, in the same transaction.
         AssertPlan(
-            """
+            $$"""
             add table inet fwmark
             add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
             add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
             add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; }
             add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; }
+            add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
             add chain inet fwmark mark-00000888-00000fff
             flush chain inet fwmark mark-00000888-00000fff
@@ -197,10 +213,16 @@ public class NftPlannerTests
             add table inet fwmark
             add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
             add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
             flush chain inet fwmark prerouting
-            {{PreroutingVpn}}add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5 comment "{{PodA.Tag}}" }
+            add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010 comment "routed pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
+            add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5 comment "{{PodA.Tag}}" }
 
             """,
             plan);
@@ -241,7 +263,7 @@ public class NftPlannerTests
             delete element inet fwmark pods6-mark-00000888-00000fff { 2001:db8::5 }
 
             """, plan);
-        Assert.Equal(4, state.ElementDumps);
+        Assert.Equal(6, state.ElementDumps); // per mark: its two address sets and its routed-interface set
     }
 
     [Fact]
@@ -272,6 +294,107 @@ public class NftPlannerTests
     }
 
     private static IPAddress[] Ips(params string[] text) => [.. text.Select(IPAddress.Parse)];
+
+    [Fact]
+    public void Install_of_the_first_bridge_port_builds_both_tables_in_one_transaction()
+    {
+        var plan = NftPlanner.Install(new FakeNftState(), PodA, Port("veth1", "10.88.0.5"), Vpn);
+
+        AssertPlan(
+            $$"""
+            add table inet fwmark
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
+            add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
+            add chain inet fwmark mark-00000010-00000010
+            add rule inet fwmark replies ct direction reply meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter comment "replies keep the main path: clear mark 0x00000010 under mask 0x00000010"
+            add rule inet fwmark mark-00000010-00000010 meta mark set meta mark & 0xffffffef | 0x00000010 counter comment "set mark 0x00000010 under mask 0x00000010"
+            add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010 comment "routed pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
+            add table bridge fwmark
+            add set bridge fwmark ports-mark-00000010-00000010 { type ifname; }
+            add chain bridge fwmark prerouting { type filter hook prerouting priority -200; policy accept; }
+            add chain bridge fwmark mark-00000010-00000010
+            add rule bridge fwmark mark-00000010-00000010 meta mark set meta mark & 0xffffffef | 0x00000010 counter comment "set mark 0x00000010 under mask 0x00000010"
+            add rule bridge fwmark prerouting iifname @ports-mark-00000010-00000010 goto mark-00000010-00000010 comment "bridged pods of mark-00000010-00000010"
+            add element bridge fwmark ports-mark-00000010-00000010 { "veth1" comment "{{PodA.Tag}}" }
+
+            """,
+            plan);
+    }
+
+    [Fact]
+    public void Install_of_a_reused_port_name_takes_it_from_the_old_owner()
+    {
+        var state = FakeNftState.Healthy(Vpn).WithName(InterfaceRuleset.BridgeTable, $"ports-{Vpn.ChainName}", "veth1", PodA.Tag);
+        state.BridgeRuleList = [];
+        state.AddBridgeRules(Vpn);
+
+        var plan = NftPlanner.Install(state, PodB, Port("veth1", "10.88.0.6"), Vpn);
+
+        AssertPlan(
+            $$"""
+            delete element bridge fwmark ports-mark-00000010-00000010 { "veth1" }
+            add element bridge fwmark ports-mark-00000010-00000010 { "veth1" comment "{{PodB.Tag}}" }
+
+            """,
+            plan);
+        Assert.Equal(0, state.ElementDumps);
+    }
+
+    [Fact]
+    public void Remove_by_keys_looks_up_the_listed_interfaces_and_deletes_only_the_owners()
+    {
+        var state = FakeNftState.Healthy(Vpn, Gw2)
+            .WithName(InterfaceRuleset.BridgeTable, $"ports-{Vpn.ChainName}", "veth1", PodA.Tag)
+            .WithName(InterfaceRuleset.BridgeTable, $"ports-{Vpn.ChainName}", "veth2", PodB.Tag)
+            .WithName(FwmarkRuleset.Table, $"ifaces-{Gw2.ChainName}", "cali1", PodA.Tag);
+        state.BridgeRuleList = [];
+
+        var plan = NftPlanner.RemoveKeys(state, PodA, new AttachmentKeys(Ips("10.88.0.5"), ["cni0", "veth1", "veth2", "cali1"]));
+
+        AssertPlan(
+            $$"""
+            delete element bridge fwmark ports-mark-00000010-00000010 { "veth1" }
+            delete element inet fwmark ifaces-mark-00000888-00000fff { "cali1" }
+
+            """,
+            plan);
+        Assert.Equal(0, state.ElementDumps);
+    }
+
+    [Fact]
+    public void Install_repairs_drift_of_the_bridge_table_exactly_in_the_same_transaction()
+    {
+        // The bridge prerouting chain moved to another priority (shape) and its mark chain's rule lost its mark value.
+        var state = FakeNftState.Healthy(Vpn).WithName(InterfaceRuleset.BridgeTable, $"ports-{Vpn.ChainName}", "veth1", PodA.Tag);
+        state.BridgeRuleList = [];
+        state.AddBridgeRules(Vpn);
+        var moved = InterfaceRuleset.BridgePrerouting.Hook! with { Priority = 0 };
+        state.BridgeChainList =
+        [
+            new NftChainInfo(InterfaceRuleset.BridgePrerouting.Name, moved, ChainAttr.FlagBase),
+            new NftChainInfo(Vpn.ChainName, null, 0),
+        ];
+        var markRule = state.BridgeRuleList.Single(r => r.Chain == Vpn.ChainName);
+        state.BridgeRuleList[state.BridgeRuleList.IndexOf(markRule)] = markRule with { Expressions = [.. markRule.Expressions.Take(1)] };
+
+        var plan = NftPlanner.Install(state, PodA, Port("veth1", "10.88.0.5"), Vpn).Render();
+
+        Assert.Contains("delete chain bridge fwmark prerouting\n", plan, StringComparison.Ordinal);
+        Assert.Contains("add chain bridge fwmark prerouting { type filter hook prerouting priority -200; policy accept; }", plan, StringComparison.Ordinal);
+        Assert.Contains($"flush chain bridge fwmark {Vpn.ChainName}\n", plan, StringComparison.Ordinal);
+        Assert.Contains($"add rule bridge fwmark {Vpn.ChainName} ", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("inet fwmark", plan, StringComparison.Ordinal); // the inet table is healthy: no writes there
+        Assert.DoesNotContain("element", plan, StringComparison.Ordinal); // the port is already PodA's
+    }
+
+    private static MarkTarget Port(string name, params string[] addresses) =>
+        new(new AttachmentPath(MarkKeying.BridgePort, name, "test"), Ips(addresses));
 
     private static void AssertPlan(string expected, NftTransaction plan) =>
         Assert.Equal(expected.ReplaceLineEndings("\n"), plan.Render());

@@ -27,9 +27,11 @@ public sealed class PodNetwork
 
     /// <summary>
     /// Builds network number <paramref name="index"/> (0..99: subnets 10.88.N.0/24 and 2001:db8:88:N::/64,
-    /// bridge "fwe-RUNID bN"); <paramref name="fwmark"/> null gives a chain without the plugin.
+    /// bridge "fwe-RUNID bN"); <paramref name="fwmark"/> null gives a chain without the plugin. <paramref name="subnet"/>
+    /// gives it another network's subnets instead: two networks with overlapping ranges (two Multus networks with the
+    /// same host-local range), whose first pods get the same addresses.
     /// </summary>
-    public static PodNetwork Create(NodeTestbed bed, string binDir, string name, int index, JsonObject? fwmark, string cniVersion = "1.0.0")
+    public static PodNetwork Create(NodeTestbed bed, string binDir, string name, int index, JsonObject? fwmark, string cniVersion = "1.0.0", int? subnet = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(index, 99);
@@ -49,8 +51,8 @@ public sealed class PodNetwork
                     ["dataDir"] = Path.Combine(bed.WorkDir, "ipam"),
                     ["ranges"] = new JsonArray
                     {
-                        new JsonArray { new JsonObject { ["subnet"] = Addresses.PodSubnetV4(index) } },
-                        new JsonArray { new JsonObject { ["subnet"] = Addresses.PodSubnetV6(index) } },
+                        new JsonArray { new JsonObject { ["subnet"] = Addresses.PodSubnetV4(subnet ?? index) } },
+                        new JsonArray { new JsonObject { ["subnet"] = Addresses.PodSubnetV6(subnet ?? index) } },
                     },
                     ["routes"] = new JsonArray
                     {

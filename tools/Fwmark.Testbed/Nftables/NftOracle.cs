@@ -18,14 +18,15 @@ public static class NftOracle
     /// <summary><c>nft -s list ruleset</c>: the whole ruleset without counter values (stable across traffic).</summary>
     public static string Stateless(Netns netns) => netns.Run("nft", "-s", "list", "ruleset").Stdout;
 
-    /// <summary>The agent's owned guard table (same sets and chains as <see cref="Table"/>).</summary>
+    /// <summary>The agent's owned guard table (same sets and chains as <see cref="Table"/>; in the bridge family too).</summary>
     public const string GuardTable = "fwmark-guard";
 
-    /// <summary><c>nft list table inet fwmark</c>; empty string when the table does not exist.</summary>
+    /// <summary><c>nft list table inet fwmark</c> and <c>bridge fwmark</c>; empty string for a table that does not exist.</summary>
     public static string TableText(Netns netns)
     {
-        var result = netns.Exec("nft", "list", "table", "inet", Table);
-        return result.Succeeded ? result.Stdout : "";
+        var inet = netns.Exec("nft", "list", "table", "inet", Table);
+        var bridge = netns.Exec("nft", "list", "table", "bridge", Table);
+        return (inet.Succeeded ? inet.Stdout : "") + (bridge.Succeeded ? bridge.Stdout : "");
     }
 
     /// <summary><c>nft -j list ruleset</c> as the array under "nftables".</summary>
@@ -54,7 +55,8 @@ public static class NftOracle
         foreach (var item in json)
         {
             var set = item?["set"];
-            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != table)
+            if (set is null || set["family"]?.GetValue<string>() != "inet" || set["table"]?.GetValue<string>() != table
+                || set["type"]?.GetValue<string>() == "ifname")
             {
                 continue;
             }
@@ -136,6 +138,65 @@ public static class NftOracle
         return count;
     }
 
+    /// <summary>
+    /// <see cref="ObjectCount"/> of <c>inet fwmark</c> plus <c>bridge fwmark</c> (bridge-port keys live there); null
+    /// when neither table exists.
+    /// </summary>
+    public static int? PluginObjectCount(Netns netns) =>
+        (ObjectCount(netns, "inet"), ObjectCount(netns, "bridge")) switch
+        {
+            (null, null) => null,
+            var (inet, bridge) => (inet ?? 0) + (bridge ?? 0),
+        };
+
+    /// <summary>
+    /// Every element of the ifname sets of both tables named <paramref name="table"/>: bridge ports (<c>bridge fwmark</c>,
+    /// ports-&lt;mark chain&gt;) and routed input interfaces (<c>inet fwmark</c>, ifaces-&lt;mark chain&gt;).
+    /// </summary>
+    public static IReadOnlyList<InterfaceElement> InterfaceElements(Netns netns, string table = Table)
+    {
+        var elements = new List<InterfaceElement>();
+        foreach (var set in new[] { "inet", "bridge" }.SelectMany(family => TableJson(netns, family, table)).Select(item => item?["set"]).OfType<JsonObject>())
+        {
+            if (set["table"]?.GetValue<string>() != table || set["type"]?.GetValue<string>() != "ifname")
+            {
+                continue;
+            }
+
+            foreach (var element in set["elem"]?.AsArray() ?? [])
+            {
+                var (value, comment) = element is JsonObject o && o["elem"] is JsonObject e
+                    ? (e["val"]!.GetValue<string>(), e["comment"]?.GetValue<string>())
+                    : (element!.GetValue<string>(), null);
+                elements.Add(new InterfaceElement(set["family"]!.GetValue<string>(), set["name"]!.GetValue<string>(), value, comment));
+            }
+        }
+
+        return elements;
+    }
+
+    /// <summary>
+    /// <c>nft -j list table FAMILY TABLE</c> as the array under "nftables"; empty when the table does not exist. One
+    /// table, not the ruleset: nft 1.0.6's JSON for an owned table's flags (the agent's guard) can break the whole listing.
+    /// </summary>
+    private static JsonArray TableJson(Netns netns, string family, string table)
+    {
+        var listing = netns.Exec("nft", "-j", "list", "table", family, table);
+        return listing.Succeeded
+            ? JsonNode.Parse(listing.Stdout)?["nftables"]?.AsArray() ?? throw new TestbedException($"failed to parse nft -j output in {netns}")
+            : [];
+    }
+
+    /// <summary>
+    /// Every key of both fwmark tables as one list: the address elements of <c>inet fwmark</c> and the ifname
+    /// elements of both tables (a pod behind a bridge is keyed by its bridge port, not its addresses).
+    /// </summary>
+    public static IReadOnlyList<PodKey> Keys(Netns netns, string table = Table) =>
+    [
+        .. Elements(netns, table).Select(e => new PodKey("inet", e.Set, e.Address.ToString(), e.Comment)),
+        .. InterfaceElements(netns, table).Select(e => new PodKey(e.Family, e.Set, e.Name, e.Comment)),
+    ];
+
     /// <summary>The elements for <paramref name="address"/> (normally zero or one).</summary>
     public static IReadOnlyList<PodSetElement> ElementsFor(Netns netns, IPAddress address) =>
         [.. Elements(netns).Where(e => e.Address.Equals(address))];
@@ -147,3 +208,13 @@ public static class NftOracle
 /// "none" when no rule looks the set up).
 /// </summary>
 public sealed record PodSetElement(string Set, IPAddress Address, string? Comment, string Verdict, string? Target);
+
+/// <summary>One element of an ifname set: the table's family ("bridge" or "inet"), the set, the interface name and its owner comment.</summary>
+public sealed record InterfaceElement(string Family, string Set, string Name, string? Comment);
+
+/// <summary>One key element of either fwmark table: its family, set, key (address or interface name) and owner comment.</summary>
+public sealed record PodKey(string Family, string Set, string Key, string? Comment)
+{
+    /// <summary>Whether this is a bridge-port key (set ports-&lt;mark chain&gt; of <c>bridge fwmark</c>).</summary>
+    public bool IsBridgePort => Family == "bridge" && Set.StartsWith("ports-", StringComparison.Ordinal);
+}

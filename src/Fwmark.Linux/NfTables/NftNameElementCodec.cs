@@ -1,0 +1,70 @@
+using Fwmark.Linux.Netlink;
+
+namespace Fwmark.Linux.NfTables;
+
+/// <summary>One-element NEW/DEL/GETSETELEM messages for ifname sets, and reading their elements back.</summary>
+internal static class NftNameElementCodec
+{
+    public static void Write(ref NetlinkWriter writer, NftMessageType type, ushort flags, uint sequence, NftTable table, NftNameElement element)
+    {
+        var message = NftMessage.Begin(ref writer, type, flags, sequence, table.Family);
+        writer.WriteString(SetElemListAttr.Table, table.Name);
+        writer.WriteString(SetElemListAttr.Set, element.Set);
+        var list = writer.BeginNested(SetElemListAttr.Elements);
+        WriteItem(ref writer, element);
+        writer.EndNested(list);
+        writer.EndMessage(message);
+    }
+
+    /// <summary>One element of an element list: the name's key and, when it has one, its owner comment.</summary>
+    public static void WriteItem(ref NetlinkWriter writer, NftNameElement element)
+    {
+        var item = writer.BeginNested(ListAttr.Elem);
+        var key = writer.BeginNested(SetElemAttr.Key);
+        writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
+        writer.EndNested(key);
+        if (element.Comment is not null)
+        {
+            writer.WriteAttribute(SetElemAttr.UserData, NftUserData.Comment(element.Comment));
+        }
+
+        writer.EndNested(item);
+    }
+
+    public static void ReadElements(in NetlinkMessage message, List<NftNameElementInfo> into)
+    {
+        var attributes = message.Attributes(NfNetlink.GenMsgSize);
+        if (!attributes.TryFind(SetElemListAttr.Elements, out var elements))
+        {
+            return;
+        }
+
+        var list = elements.GetNested();
+        while (list.TryRead(out var item))
+        {
+            if (item.Type != ListAttr.Elem)
+            {
+                continue;
+            }
+
+            string? name = null;
+            string? comment = null;
+            var fields = item.GetNested();
+            while (fields.TryRead(out var field))
+            {
+                if (field.Type == SetElemAttr.Key && field.GetNested().TryFind(DataAttr.Value, out var bytes))
+                {
+                    name = bytes.Value.Length == NftNameElement.KeyLength
+                        ? NftNameElement.Decode(bytes.Value)
+                        : throw new NetlinkFormatException($"ifname set element key of {bytes.Value.Length} bytes");
+                }
+                else if (field.Type == SetElemAttr.UserData)
+                {
+                    comment = NftUserData.ReadComment(field.Value);
+                }
+            }
+
+            into.Add(new NftNameElementInfo(name ?? throw new NetlinkFormatException("set element without a key"), comment));
+        }
+    }
+}
