@@ -73,6 +73,36 @@ internal static class AgentHandoff
             "a DEL now would let the agent's late restore bring this attachment's marking back; retry the DEL (runtimes do), and check that `fwmark agent` is not stuck");
     }
 
+    /// <summary>
+    /// For a DEL that found nothing of its attachment in the plugin's tables: succeeds only when the agent's guard
+    /// holds nothing of it either. Otherwise the agent still has the attachment in its mirror (the plugin's table was
+    /// flushed and a call that gave up waiting rebuilt it without the agent's restore), and its next repair would put
+    /// the elements back after this DEL had succeeded; so the DEL fails with "try again" (code 11) until the agent
+    /// has restored them and a retried DEL deletes them for good. Costs a dump of the guard's sets, only on this
+    /// unusual path (a DEL that finds nothing while an agent runs).
+    /// </summary>
+    public static void EnsureNotGuarded(NetlinkConversation socket, Core.AttachmentOwner owner)
+    {
+        foreach (var table in new[] { GuardTable.Table, GuardTable.BridgeTable })
+        {
+            var client = new NftClient(socket, table);
+            var names = new NftNameSetClient(socket, table);
+            foreach (var set in client.DumpSetNames())
+            {
+                var comments = set.StartsWith(InterfaceRuleset.PortPrefix, StringComparison.Ordinal) || set.StartsWith(InterfaceRuleset.InterfacePrefix, StringComparison.Ordinal)
+                    ? names.DumpElements(set).Select(e => e.Comment)
+                    : client.DumpElements(set).Select(e => e.Comment);
+                if (comments.Any(c => NftPlanner.IsTaggedBy(c, owner)))
+                {
+                    throw new Core.DataplaneException(
+                        Core.DataplaneFailure.Busy,
+                        $"the fwmark agent still guards {NftPlanner.Describe(owner)} in table {table} {set}, which table {FwmarkRuleset.Table} lost; its restore would bring the attachment's marking back after this DEL",
+                        "retry the DEL (runtimes do) once the agent has restored the table; check that `fwmark agent` is not stuck");
+                }
+            }
+        }
+    }
+
     /// <summary>The plugin's tables that are missing while their guard holds sets: the agent will restore them.</summary>
     private static List<NftTable> Awaited(NetlinkConversation socket) =>
         new[] { (FwmarkRuleset.Table, GuardTable.Table), (InterfaceRuleset.BridgeTable, GuardTable.BridgeTable) }

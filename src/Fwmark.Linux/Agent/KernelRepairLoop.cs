@@ -33,6 +33,9 @@ public sealed class KernelRepairLoop : IDisposable
 {
     private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long a repair waits for the plugin's lock before it gives the loop back and retries.</summary>
+    private static readonly TimeSpan LockWait = TimeSpan.FromMilliseconds(200);
+
     private readonly AgentOptions _options;
     private readonly TextWriter _log;
     private readonly NetlinkConversation _owner;
@@ -48,6 +51,9 @@ public sealed class KernelRepairLoop : IDisposable
     private DateTime _nextFull;
     private bool _guardDirty;
     private bool _resync;
+
+    /// <summary>A full repair whose locked part could not get the lock: the next repair is full too.</summary>
+    private bool _fullPending;
     private NodeConfig _config = new([], []);
 
     private KernelRepairLoop(AgentOptions options, TextWriter log)
@@ -137,9 +143,10 @@ public sealed class KernelRepairLoop : IDisposable
 
         var now = DateTime.UtcNow;
         var full = now >= _nextFull;
-        if (_resync || _table.TakeDue(now) || full)
+        if (_resync || _table.TakeDue(now) || full || _fullPending)
         {
-            Guarded("repair the plugin's table", () => RepairTable(full));
+            var tableFull = full || _fullPending;
+            Guarded("repair the plugin's table", () => RepairTable(tableFull));
         }
 
         if (_guardDirty)
@@ -266,7 +273,21 @@ public sealed class KernelRepairLoop : IDisposable
             }
         }
 
-        using (FileLock.Acquire(_options.LockPath, KernelSession.DefaultLockTimeout))
+        FileLock held;
+        try
+        {
+            held = FileLock.Acquire(_options.LockPath, LockWait);
+        }
+        catch (TimeoutException)
+        {
+            // Plugins hold the lock (a burst of ADD/DEL, or one of them waiting for this agent's restore): never stall
+            // the loop on it, or the lock-free restore of the next flush waits too. Try again shortly.
+            _fullPending |= full;
+            _table.Notify(DateTime.UtcNow);
+            return;
+        }
+
+        using (held)
         {
             // Every change committed before we got the lock is queued by now: take it into the mirror.
             DrainTableEvents();
@@ -276,6 +297,7 @@ public sealed class KernelRepairLoop : IDisposable
             }
 
             var repairs = MainTableRepair.Repair(_owner, _mirror, configured, full ? _options.Record : NoAttachmentRecord.Instance);
+            _fullPending &= !full;
             if (repairs.Count > 0)
             {
                 Log($"repaired the plugin's tables in {clock.Elapsed.TotalMilliseconds:0.0} ms: {string.Join("; ", repairs)}");

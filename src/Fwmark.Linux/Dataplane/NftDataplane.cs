@@ -52,11 +52,17 @@ public sealed class NftDataplane : IDataplane
             {
                 // As in Commit: a DEL in the gap after a flush would find nothing, and the agent's restore would
                 // then bring its elements back (Agent/AgentHandoff.cs); so also before a re-plan after a flush.
-                return GenerationChecked.Run(
+                var removed = GenerationChecked.Run(
                     socket,
                     FwmarkRuleset.Table,
                     () => NftPlanner.RemoveKeys(new NftClientState(new NftTables(socket)), owner, keys),
                     () => Agent.AgentHandoff.AwaitRestoreBeforeDelete(socket)).Operations.Count;
+                if (removed == 0)
+                {
+                    Agent.AgentHandoff.EnsureNotGuarded(socket, owner);
+                }
+
+                return removed;
             },
             socket => NftPlanner.RemoveKeys(new NftClientState(new NftTables(socket)), owner, keys).Operations.Count == 0,
             0);
