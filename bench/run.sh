@@ -35,7 +35,8 @@ done
 ns="fwb-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 created=""
 # The plugin's lock and attachment records of this run: a scratch dir, never the machine's /run/fwmark.
-state_dir=$(mktemp -d /tmp/fwmark-bench-state.XXXXXX)
+# On a tmpfs, as /run is on a real node: a record write or unlink on a disk costs milliseconds there (docs/records.md).
+state_dir=$(mktemp -d /dev/shm/fwmark-bench-state.XXXXXX)
 export FWMARK_RUN_DIR=$state_dir
 cleanup() {
   if [[ -n $created ]]; then
