@@ -99,7 +99,9 @@ internal static class MainTableRepair
         {
             // NEWTABLE without NLM_F_EXCL updates the flags of an existing table: 0 wakes a dormant one.
             transaction.Add(new AddTableOp());
-            foreach (var set in chains.SelectMany(FwmarkRuleset.SetsOf))
+            // Only the missing ones: NEWSET on an existing set whose expressions differ (an older
+            // fwmark's, without counters) is EEXIST and would fail the whole repair.
+            foreach (var set in missingSets)
             {
                 transaction.Add(new AddSetOp(set));
             }

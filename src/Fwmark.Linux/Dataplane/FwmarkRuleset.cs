@@ -61,10 +61,14 @@ internal static class FwmarkRuleset
         "ct direction reply return",
         "replies of connections opened to the pod keep the main path");
 
-    /// <summary>The IPv4 pods of mark chain <paramref name="chain"/> (set names may be 256 bytes: NFT_SET_MAXNAMELEN).</summary>
-    public static NftAddressSet Set4(string chain) => new(Prefix4 + chain, NftKeyType.IPv4Address);
+    /// <summary>
+    /// The IPv4 pods of mark chain <paramref name="chain"/> (set names may be 256 bytes: NFT_SET_MAXNAMELEN).
+    /// Each element has its own counter (`fwmark status`, metrics): see docs/cli.md for the per-packet cost
+    /// and how sets of an older version, made without, are converted.
+    /// </summary>
+    public static NftAddressSet Set4(string chain) => new(Prefix4 + chain, NftKeyType.IPv4Address, Counter: true);
 
-    public static NftAddressSet Set6(string chain) => new(Prefix6 + chain, NftKeyType.IPv6Address);
+    public static NftAddressSet Set6(string chain) => new(Prefix6 + chain, NftKeyType.IPv6Address, Counter: true);
 
     /// <summary>Both sets of a mark chain.</summary>
     public static IReadOnlyList<NftAddressSet> SetsOf(string chain) => [Set4(chain), Set6(chain)];

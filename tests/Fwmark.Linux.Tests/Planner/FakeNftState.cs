@@ -26,6 +26,9 @@ internal sealed class FakeNftState : INftState
 
     public int ElementDumps { get; private set; }
 
+    /// <summary>Sets reported without a counter template, as a fwmark version before per-element counters made them.</summary>
+    public HashSet<string> SetsWithoutCounters { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The structure Install makes for <paramref name="marks"/> (sets, prerouting, mark and restore chains), no elements.</summary>
     public static FakeNftState Healthy(params MarkSpec[] marks)
     {
@@ -69,13 +72,16 @@ internal sealed class FakeNftState : INftState
 
     public IReadOnlyList<string> SetNames() => [.. Sets.Keys];
 
-    /// <summary>Plain sets of the right key type (what Install makes), the chains and rules as they are.</summary>
+    /// <summary>Plain sets of the right key type with a counter (what Install makes) unless listed in <see cref="SetsWithoutCounters"/>, the chains and rules as they are.</summary>
     public NftTableSnapshot Structure() => TableFlags is null
         ? new NftTableSnapshot(null, [], [], [])
         : new NftTableSnapshot(
             TableFlags,
             ChainList,
-            [.. Sets.Keys.Select(n => new NftSetInfo(n, 0, n.StartsWith("pods6-", StringComparison.Ordinal) ? NftKeyType.IPv6Address.TypeId : NftKeyType.IPv4Address.TypeId, n.StartsWith("pods6-", StringComparison.Ordinal) ? 16u : 4u, false))],
+            [.. Sets.Keys.Select(n => new NftSetInfo(n, 0, n.StartsWith("pods6-", StringComparison.Ordinal) ? NftKeyType.IPv6Address.TypeId : NftKeyType.IPv4Address.TypeId, n.StartsWith("pods6-", StringComparison.Ordinal) ? 16u : 4u, false)
+            {
+                Expressions = SetsWithoutCounters.Contains(n) ? [] : ["counter"],
+            })],
             RuleList);
 
     public IReadOnlyList<NftRuleInfo> Rules() => RuleList;
