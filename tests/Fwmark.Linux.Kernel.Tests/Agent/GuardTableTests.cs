@@ -31,7 +31,7 @@ public sealed class GuardTableTests : KernelTestBase
 
         var listing = Node.Nft("list", "table", "inet", "fwmark-guard");
         Assert.Contains("flags owner", listing);
-        Assert.Contains($"{A} comment \"{PodA.Tag}\"", listing);
+        Assert.Contains($"{A} counter packets 0 bytes 0 comment \"{PodA.Tag}\"", listing);
         Assert.Contains("priority mangle + 1", listing);
         var (code, _, error) = Shell.TryRun("ip", "netns", "exec", Node.Name, "nft", "delete", "table", "inet", "fwmark-guard");
         Assert.NotEqual(0, code);
@@ -97,7 +97,7 @@ public sealed class GuardTableTests : KernelTestBase
 
         var elements = Node.Nft("list", "table", "inet", "fwmark");
         Assert.DoesNotContain($"{A} ", elements);
-        Assert.Contains($"{B} comment \"{PodB.Tag}\"", elements);
+        Assert.Contains($"{B} counter packets 0 bytes 0 comment \"{PodB.Tag}\"", elements);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), AgentHandoff.MaxWait);
     }
 
@@ -117,7 +117,7 @@ public sealed class GuardTableTests : KernelTestBase
         // Under the lock, the repair then adds what the mirror holds and the table lacks.
         var repairs = MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance);
         Assert.Contains(repairs, r => r.Contains("1 element(s) were missing", StringComparison.Ordinal));
-        Assert.Contains($"{A} comment \"{PodA.Tag}\"", Node.Nft("list", "table", "inet", "fwmark"));
+        Assert.Contains($"{A} counter packets 0 bytes 0 comment \"{PodA.Tag}\"", Node.Nft("list", "table", "inet", "fwmark"));
         Assert.Empty(MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance));
     }
 
