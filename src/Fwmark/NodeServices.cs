@@ -5,9 +5,11 @@ using Fwmark.Core.Inspection;
 using Fwmark.Core.Logging;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
+using Fwmark.Core.Status;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Inspection;
 using Fwmark.Linux.Routing;
+using Fwmark.Linux.Status;
 
 namespace Fwmark;
 
@@ -26,6 +28,10 @@ internal sealed class NodeServices : IFwmarkServices
     public IAttachmentRecordStore? Records() => StatePaths.Records();
 
     public INodeView Node() => new KernelNodeView();
+
+    public IMarkingReader Marking() => new KernelMarkingReader();
+
+    public string RunDir => StatePaths.Root;
 
     /// <param name="startTimestamp">Stopwatch timestamp of the process start: the log's durationMs covers the whole exec.</param>
     public ICniPlugin Plugin(TextWriter log, long startTimestamp)
