@@ -24,12 +24,14 @@ public sealed class MetricsServer : IAgentLoop, IDisposable
     private readonly TcpListener _listener;
     private readonly Func<string> _render;
     private readonly TextWriter _log;
+    private readonly IDisposable? _owned;
 
-    private MetricsServer(TcpListener listener, Func<string> render, TextWriter log)
+    private MetricsServer(TcpListener listener, Func<string> render, TextWriter log, IDisposable? owned)
     {
         _listener = listener;
         _render = render;
         _log = log;
+        _owned = owned;
     }
 
     public string Name => "metrics";
@@ -37,12 +39,15 @@ public sealed class MetricsServer : IAgentLoop, IDisposable
     /// <summary>Where it listens (the port is the kernel's choice when 0 was asked for).</summary>
     public IPEndPoint Endpoint => (IPEndPoint)_listener.LocalEndpoint;
 
-    /// <summary>Binds at once, so a taken port fails the agent's start rather than a later scrape. Throws <see cref="SocketException"/>.</summary>
-    public static MetricsServer Start(IPEndPoint endpoint, Func<string> render, TextWriter log)
+    /// <summary>
+    /// Binds at once, so a taken port fails the agent's start rather than a later scrape. Throws <see cref="SocketException"/>.
+    /// <paramref name="owned"/> (what <paramref name="render"/> reads from) is disposed with the server.
+    /// </summary>
+    public static MetricsServer Start(IPEndPoint endpoint, Func<string> render, TextWriter log, IDisposable? owned = null)
     {
         var listener = new TcpListener(endpoint);
         listener.Start();
-        return new MetricsServer(listener, render, log);
+        return new MetricsServer(listener, render, log, owned);
     }
 
     /// <summary>
@@ -84,7 +89,11 @@ public sealed class MetricsServer : IAgentLoop, IDisposable
         }
     }
 
-    public void Dispose() => _listener.Stop();
+    public void Dispose()
+    {
+        _listener.Stop();
+        _owned?.Dispose();
+    }
 
     private async Task ServeAsync(TcpClient client, CancellationToken stop)
     {

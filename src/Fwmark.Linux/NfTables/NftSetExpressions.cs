@@ -33,9 +33,8 @@ internal static class NftSetExpressions
 
     private static (string Name, NftCounter? Counter) ReadOne(NetlinkAttributeReader expression)
     {
-        string name = "";
-        ulong packets = 0, bytes = 0;
-        var hasData = false;
+        var name = "";
+        var data = ReadOnlySpan<byte>.Empty;
         while (expression.TryRead(out var attribute))
         {
             if (attribute.Type == ExprAttr.Name)
@@ -44,23 +43,30 @@ internal static class NftSetExpressions
             }
             else if (attribute.Type == ExprAttr.Data)
             {
-                hasData = true;
-                var fields = attribute.GetNested();
-                while (fields.TryRead(out var field))
-                {
-                    if (field.Type == CounterAttr.Packets)
-                    {
-                        packets = field.GetBigEndianU64();
-                    }
-                    else if (field.Type == CounterAttr.Bytes)
-                    {
-                        bytes = field.GetBigEndianU64();
-                    }
-                }
+                data = attribute.Value;
             }
         }
 
-        // The data of other expressions is not a counter's: only a counter's values are kept.
-        return (name, name == "counter" ? new NftCounter(hasData ? packets : 0, hasData ? bytes : 0) : null);
+        if (name != "counter")
+        {
+            // Another expression's data is not a counter's (its attribute 2 may be anything): only its name is kept.
+            return (name, null);
+        }
+
+        ulong packets = 0, bytes = 0;
+        var fields = new NetlinkAttributeReader(data);
+        while (fields.TryRead(out var field))
+        {
+            if (field.Type == CounterAttr.Packets)
+            {
+                packets = field.GetBigEndianU64();
+            }
+            else if (field.Type == CounterAttr.Bytes)
+            {
+                bytes = field.GetBigEndianU64();
+            }
+        }
+
+        return (name, new NftCounter(packets, bytes));
     }
 }

@@ -10,6 +10,7 @@ using Fwmark.Core.Install;
 using Fwmark.Core.Metrics;
 using Fwmark.Core.Operator;
 using Fwmark.Linux.Agent;
+using Fwmark.Linux.Metrics;
 
 namespace Fwmark.Commands;
 
@@ -126,7 +127,8 @@ internal sealed class AgentCommand : ICliCommand
         {
             try
             {
-                server = MetricsServer.Start(metricsAt, () => RenderMetrics(context.Services, confDir, metrics), stderr);
+                var drops = new KillSwitchCounter();
+                server = MetricsServer.Start(metricsAt, () => RenderMetrics(context.Services, confDir, metrics, drops, stderr), stderr, drops);
             }
             catch (SocketException e)
             {
@@ -164,12 +166,33 @@ internal sealed class AgentCommand : ICliCommand
         }
     }
 
-    /// <summary>One scrape: the agent's own families, then what status knows, read from the kernel now.</summary>
-    private static string RenderMetrics(IFwmarkServices services, string confDir, AgentMetrics metrics)
+    /// <summary>One scrape: the agent's own families, the kill-switch drops, then what status knows, read from the kernel now.</summary>
+    private static string RenderMetrics(IFwmarkServices services, string confDir, AgentMetrics metrics, KillSwitchCounter drops, TextWriter log)
     {
+        var report = StatusSources.Collector(services, confDir).Collect(DateTimeOffset.UtcNow);
         var writer = new PrometheusWriter();
         metrics.Write(writer);
-        StatusMetrics.Write(writer, StatusSources.Collector(services, confDir).Collect(DateTimeOffset.UtcNow), includeAgentHeartbeat: false);
+        writer.Family("fwmark_killswitch_dropped_packets_total", "counter",
+            "Packets entering the node with the mark, to a unicast destination not local to the node, for which a FIB lookup with the mark (after DNAT and the filter hooks) finds no route: dropped by the kill switch (or no route at all). Counted by the agent's table inet fwmark-metrics, from its first scrape.");
+        try
+        {
+            var counts = drops.Read([.. report.Marks.Where(m => m.Configured).Select(m => m.Mark)]);
+            foreach (var mark in report.Marks.Where(m => m.Configured))
+            {
+                foreach (var family in new[] { "ipv4", "ipv6" })
+                {
+                    writer.Sample("fwmark_killswitch_dropped_packets_total", counts.GetValueOrDefault((mark.Mark.Value, mark.Mark.Mask, family)),
+                        ("mark", mark.Label), ("value", $"0x{mark.Mark.Value:x}"), ("mask", $"0x{mark.Mark.Mask:x}"), ("family", family));
+                }
+            }
+        }
+        catch (DataplaneException e)
+        {
+            metrics.Failed("count kill-switch drops");
+            log.WriteLine($"fwmark agent: metrics: {e.Message}");
+        }
+
+        StatusMetrics.Write(writer, report, includeAgentHeartbeat: false);
         return writer.ToString();
     }
 

@@ -13,7 +13,7 @@ namespace Fwmark.E2E.Tests.Status;
 /// per-attachment counters that follow real traffic, repairs counted by kind with their reaction time after faults
 /// made by hand, and the agent's health.
 /// </summary>
-public sealed class AgentMetricsTests
+public sealed class AgentMetricsTests(ITestOutputHelper output)
 {
     private const string Address = "127.0.0.1:19573";
 
@@ -40,6 +40,7 @@ public sealed class AgentMetricsTests
         var reactions = restored.Single("fwmark_agent_repair_reaction_seconds_count", ("kind", kind)).Value;
         var seconds = restored.Single("fwmark_agent_repair_reaction_seconds_sum", ("kind", kind)).Value;
         Assert.True(reactions >= 1 && seconds > 0 && seconds / reactions < 1, $"{reactions} reactions, {seconds} s in all\n{agent.Output}");
+        output.WriteLine($"{kind}: {reactions} repair(s), {seconds * 1000:0.0} ms reaction in all");
 
         bed.Node.Ip("rule", "del", "pref", (bed.Priority + 1).ToString(CultureInfo.InvariantCulture));
         var rerouted = WaitFor(bed, m => Repairs(m, "routing") >= 1, "the routing repair");
@@ -56,6 +57,42 @@ public sealed class AgentMetricsTests
         Assert.True(Packets(after, marked) >= before + 9, $"{before} -> {Packets(after, marked)} packets after 3 connections");
         Assert.Equal(1, after.Single("fwmark_mark_device_up", ("mark", "vpn")).Value);
         Assert.True(after.Single("fwmark_mark_packets_total", ("mark", "vpn")).Value >= Packets(after, marked));
+    }
+
+    [Fact]
+    public void Kill_switch_drops_are_counted_while_the_vpn_is_down_and_not_while_traffic_flows_through_it()
+    {
+        using var bed = RoutedBed.Create();
+        var marked = bed.AddMarked("mt-ks");
+        bed.Bed.Main.Watch(marked.IPv4);
+        using var agent = FwmarkAgent.Start(bed.Node, bed.FwmarkBinary, bed.ConfDir.Path, "--metrics-address", Address);
+        var start = Scrape(bed); // the first scrape makes the counting table
+        Assert.Equal("counter", start.Families["fwmark_killswitch_dropped_packets_total"].Type);
+
+        for (var i = 0; i < 3; i++)
+        {
+            bed.AssertPath(marked, AddressFamily.InterNetwork, EgressPath.Vpn, "with the VPN up");
+        }
+
+        var flowing = Scrape(bed);
+        Assert.Equal(Drops(start, "ipv4"), Drops(flowing, "ipv4"));
+
+        VpnUplink.SetDown(bed.Bed);
+        for (var i = 0; i < 5; i++)
+        {
+            bed.AssertRefusedFast(marked, AddressFamily.InterNetwork, "with the VPN down");
+        }
+
+        bed.AssertRefusedFast(marked, AddressFamily.InterNetworkV6, "with the VPN down");
+        var down = Scrape(bed);
+        output.WriteLine($"kill-switch drops: IPv4 {Drops(start, "ipv4")} at start, {Drops(flowing, "ipv4")} after 3 connections through the VPN, {Drops(down, "ipv4")} after 5 refused; IPv6 {Drops(down, "ipv6")} after 1 refused");
+        Assert.True(Drops(down, "ipv4") >= Drops(flowing, "ipv4") + 5, $"{Drops(flowing, "ipv4")} -> {Drops(down, "ipv4")} IPv4 drops after 5 refused connections");
+        Assert.True(Drops(down, "ipv6") >= Drops(flowing, "ipv6") + 1, $"{Drops(down, "ipv6")} IPv6 drops");
+        Assert.Equal(0, bed.Bed.Main.PacketsFrom(marked.IPv4));
+        Assert.True(bed.Node.Exec("nft", "list", "table", "inet", "fwmark-metrics").Succeeded, "no counting table while the agent runs");
+
+        Assert.Equal(0, agent.Terminate(TimeSpan.FromSeconds(10)));
+        Assert.False(bed.Node.Exec("nft", "list", "table", "inet", "fwmark-metrics").Succeeded, "the counting table outlived the agent");
     }
 
     [Fact]
@@ -76,6 +113,9 @@ public sealed class AgentMetricsTests
         Assert.Contains("metrics off", quiet.Output, StringComparison.Ordinal);
         Assert.False(Connect(bed).Succeeded, "something still listens on the metrics port with --metrics-address off");
     }
+
+    private static double Drops(PrometheusText metrics, string family) =>
+        metrics.Single("fwmark_killswitch_dropped_packets_total", ("mark", "vpn"), ("family", family)).Value;
 
     private static double Repairs(PrometheusText metrics, string kind) => metrics.Single("fwmark_agent_repairs_total", ("kind", kind)).Value;
 
