@@ -39,7 +39,7 @@ internal static class StatusRun
         report["marks"]!.AsArray().Select(m => m!.AsObject()).SingleOrDefault(m => (string?)m["name"] == name)
         ?? throw new InvalidOperationException($"no mark {name} in\n{report.ToJsonString()}");
 
-    public static ulong Packets(JsonObject node) => (ulong)node["packets"]!;
+    public static ulong Packets(JsonObject node) => (ulong?)node["packets"] ?? throw new InvalidOperationException($"no packet count (null) in {node.ToJsonString()}");
 
-    public static ulong Bytes(JsonObject node) => (ulong)node["bytes"]!;
+    public static ulong Bytes(JsonObject node) => (ulong?)node["bytes"] ?? throw new InvalidOperationException($"no byte count (null) in {node.ToJsonString()}");
 }
