@@ -10,8 +10,8 @@ namespace Fwmark.Linux.Dataplane;
 /// The shape of the `inet fwmark` table, as typed nf_tables objects:
 /// <code>
 /// table inet fwmark {
-///     set pods4-mark-VVVVVVVV-MMMMMMMM { type ipv4_addr }   # the pods of one mark chain, created with it
-///     set pods6-mark-VVVVVVVV-MMMMMMMM { type ipv6_addr }
+///     set pods4-mark-VVVVVVVV-MMMMMMMM { type ipv4_addr; counter }   # the pods of one mark chain, created with it; a counter per element
+///     set pods6-mark-VVVVVVVV-MMMMMMMM { type ipv6_addr; counter }
 ///     chain prerouting { type filter hook prerouting priority mangle; policy accept;
 ///         ct direction reply return                    # replies of inbound connections keep the main path
 ///         ip saddr @pods4-mark-VVVVVVVV-MMMMMMMM goto mark-VVVVVVVV-MMMMMMMM
