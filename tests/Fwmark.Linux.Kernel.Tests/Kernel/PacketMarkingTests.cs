@@ -63,6 +63,27 @@ public class PacketMarkingTests : KernelTestBase
     }
 
     [Fact]
+    public void Each_element_counts_exactly_its_own_packets_and_bytes_as_status_reads_them()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
+
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+        Send(_pod, Ip("2001:db8::5"), Ip("2001:db8::1"));
+        WaitForCounter(3);
+
+        var snapshot = new Status.KernelMarkingReader(Node.Path).Read();
+        Assert.True(snapshot.Counters);
+        var counters = snapshot.Elements.ToDictionary(e => e.Key, e => e.Counter);
+        // One-byte UDP datagrams: 20 + 8 + 1 bytes over IPv4, 40 + 8 + 1 over IPv6 (the counter sees the IP packet).
+        Assert.Equal(new Fwmark.Core.Status.ElementCounter(2, 58), counters["10.88.0.5"]);
+        Assert.Equal(new Fwmark.Core.Status.ElementCounter(1, 49), counters["2001:db8::5"]);
+        Assert.Equal(new Fwmark.Core.Status.ElementCounter(0, 0), counters["10.88.0.6"]);
+        Assert.All(snapshot.Elements, e => Assert.Equal(Vpn.ChainName, e.Mark.ChainName));
+    }
+
+    [Fact]
     public void The_mark_sets_only_the_bits_inside_the_mask()
     {
         // Before fwmark (raw priority) give every pod packet bit 0x100; after it (priority 0)

@@ -27,8 +27,8 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
             add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
@@ -54,8 +54,8 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010-connmark { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010-connmark { type ipv6_addr; }
+            add set inet fwmark pods4-mark-00000010-00000010-connmark { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010-connmark { type ipv6_addr; counter; }
             add set inet fwmark ifaces-mark-00000010-00000010-connmark { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
@@ -109,11 +109,11 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
             add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
-            add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; }
+            add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; counter; }
             add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
@@ -181,11 +181,11 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
             add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
-            add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; }
+            add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; counter; }
             add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
@@ -211,8 +211,8 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
             add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
@@ -223,6 +223,41 @@ public class NftPlannerTests
             add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
             add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
             add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5 comment "{{PodA.Tag}}" }
+
+            """,
+            plan);
+    }
+
+    [Fact]
+    public void Install_on_sets_of_an_older_version_without_counters_remakes_them_with_their_elements_in_one_transaction()
+    {
+        var state = FakeNftState.Healthy(Vpn).WithElement(Vpn, "10.88.0.5", PodA.Tag).WithElement(Vpn, "2001:db8::5", PodA.Tag);
+        state.SetsWithoutCounters.UnionWith(FwmarkRuleset.SetsOf(Vpn.ChainName).Select(s => s.Name));
+
+        var plan = NftPlanner.Install(state, PodB, Ips("10.88.0.6"), Vpn);
+
+        // prerouting is flushed first (its lookups refer to the sets), the sets are deleted, made again with
+        // the counter template and their elements, and prerouting refilled: all one commit, so no packet of
+        // PodA is ever looked up in a set without it.
+        AssertPlan(
+            $$"""
+            flush chain inet fwmark prerouting
+            delete set inet fwmark pods4-mark-00000010-00000010
+            delete set inet fwmark pods6-mark-00000010-00000010
+            add table inet fwmark
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
+            add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
+            add chain inet fwmark mark-00000010-00000010
+            add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5 comment "{{PodA.Tag}}" }
+            add element inet fwmark pods6-mark-00000010-00000010 { 2001:db8::5 comment "{{PodA.Tag}}" }
+            add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010 comment "routed pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
+            add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.6 comment "{{PodB.Tag}}" }
 
             """,
             plan);
@@ -303,8 +338,8 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
             add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
