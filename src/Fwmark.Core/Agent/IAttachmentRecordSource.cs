@@ -14,7 +14,13 @@ public interface IAttachmentRecordSource
 }
 
 /// <param name="OwnerTag">The element comment, <see cref="AttachmentOwner.Tag"/>.</param>
-public sealed record RecordedAttachment(string OwnerTag, MarkSpec Mark, IReadOnlyList<IPAddress> Addresses);
+/// <param name="Path">How ADD keyed it: null or the address path means by <paramref name="Addresses"/>; a bridge port or
+/// an input interface means by the host interface's name (the addresses are then not its key).</param>
+public sealed record RecordedAttachment(string OwnerTag, MarkSpec Mark, IReadOnlyList<IPAddress> Addresses, Paths.AttachmentPath? Path = null)
+{
+    /// <summary>The host interface name when the attachment is keyed by interface, else null.</summary>
+    public string? HostInterface => Path is { Keying: not Paths.MarkKeying.Address, HostInterface: { } name } ? name : null;
+}
 
 /// <summary>No record: restore only what the kernel held when it was lost.</summary>
 public sealed class NoAttachmentRecord : IAttachmentRecordSource

@@ -1,5 +1,6 @@
 using System.Net;
 using Fwmark.Core.Agent;
+using Fwmark.Core.Paths;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
 using Fwmark.Linux.NfTables;
@@ -83,7 +84,7 @@ internal static class MainTableRepair
         var inetRepair = StructureRepair.Plan(state, transaction, inet, RulesetShape.Inet(chains));
         repaired.AddRange(inetRepair.Drifts.Select(d => d.Problem));
         var restored = Restore(transaction, state, inet, inetRepair, FwmarkRuleset.Table, RulesetShape.Inet(chains), mirror, record, op => op);
-        if (mirror.HasBridge || state.BridgeExists())
+        if (mirror.HasBridge || state.BridgeExists() || record.Attachments().Any(a => a.Path?.Keying == MarkKeying.BridgePort))
         {
             var bridge = state.BridgeStructure();
             var bridgeRepair = StructureRepair.Plan(state, transaction, bridge, RulesetShape.Bridge(chains));
@@ -145,9 +146,16 @@ internal static class MainTableRepair
             // The agent's own additions are not replayed from the notifications (its port is skipped): what comes
             // from the records must enter the mirror here, or the guard would never hold it and the next restore
             // from the mirror would lose it again.
-            foreach (var (key, comment) in missing.Where(_ => set.Key != NftKeyType.IfName))
+            foreach (var (key, comment) in missing)
             {
-                mirror.Put(set.Name, IPAddress.Parse(key), comment);
+                if (set.Key == NftKeyType.IfName)
+                {
+                    mirror.PutName(table, set.Name, key, comment);
+                }
+                else
+                {
+                    mirror.Put(set.Name, IPAddress.Parse(key), comment);
+                }
             }
         }
 
@@ -178,22 +186,32 @@ internal static class MainTableRepair
                 .SelectMany(FwmarkRuleset.SetsOf).Select(s => s.Name)));
 
     /// <summary>
-    /// Every key <paramref name="set"/> of the plugin's <paramref name="table"/> should hold: the mirror's, plus
-    /// the addresses of recorded attachments the mirror lacks (the record source names addresses only).
+    /// Every key <paramref name="set"/> of the plugin's <paramref name="table"/> should hold: the mirror's, plus the
+    /// keys of recorded attachments the mirror lacks, each under the key its ADD used: the host interface's name in
+    /// the bridge table's port set or the inet table's interface set, else its addresses in the address sets.
     /// </summary>
     private static Dictionary<string, string?> Wanted(ElementMirror mirror, NftTable table, NftAddressSet set, IAttachmentRecordSource record)
     {
         var wanted = mirror.Keys(table, set);
-        if (set.Key == NftKeyType.IfName)
-        {
-            return wanted;
-        }
-
         foreach (var attachment in record.Attachments())
         {
-            foreach (var address in attachment.Addresses.Where(a => FwmarkRuleset.SetFor(a, attachment.Mark.ChainName).Name == set.Name))
+            var chain = attachment.Mark.ChainName;
+            if (attachment.HostInterface is { } name)
             {
-                wanted.TryAdd(address.ToString(), attachment.OwnerTag);
+                var (home, homeTable) = attachment.Path!.Keying == MarkKeying.BridgePort
+                    ? (InterfaceRuleset.PortSet(chain), InterfaceRuleset.BridgeTable)
+                    : (InterfaceRuleset.InterfaceSet(chain), FwmarkRuleset.Table);
+                if (home.Name == set.Name && homeTable == table)
+                {
+                    wanted.TryAdd(name, attachment.OwnerTag);
+                }
+            }
+            else if (set.Key != NftKeyType.IfName && table == FwmarkRuleset.Table)
+            {
+                foreach (var address in attachment.Addresses.Where(a => FwmarkRuleset.SetFor(a, chain).Name == set.Name))
+                {
+                    wanted.TryAdd(address.ToString(), attachment.OwnerTag);
+                }
             }
         }
 

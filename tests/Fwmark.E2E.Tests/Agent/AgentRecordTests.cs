@@ -32,13 +32,15 @@ public sealed class AgentRecordTests(ITestOutputHelper output)
         // A short backstop interval, so the test does not wait 30 s for the full repair.
         using var bed = AgentBed.Create(withAgent: false);
         using var agent = FwmarkAgent.Start(bed.Routed.Node, bed.Routed.FwmarkBinary, bed.Routed.ConfDir.Path, "--interval", "1");
-        var element = Assert.Single(NftOracle.ElementsFor(bed.Routed.Node, bed.PodIp));
-        bed.Routed.Node.Run("nft", "delete", "element", "inet", "fwmark", element.Set, $"{{ {bed.PodIp} }}");
+        // The bed's pod is a bridge port: its one key is its host veth's name in table bridge fwmark.
+        var key = Assert.Single(NftOracle.Keys(bed.Routed.Node));
+        Assert.True(key.IsBridgePort, $"the bed's pod is not keyed by its bridge port: {key}");
+        bed.Routed.Node.Run("nft", "delete", "element", key.Family, "fwmark", key.Set, $"{{ \"{key.Key}\" }}");
 
-        var restored = AgentBed.WaitUntil(() => NftOracle.ElementsFor(bed.Routed.Node, bed.PodIp).Count == 1, TimeSpan.FromSeconds(4), () => $"the hand-deleted element did not come back\n{agent.Output}\n{bed.Diagnostics()}");
+        var restored = AgentBed.WaitUntil(() => NftOracle.Keys(bed.Routed.Node).Count == 1, TimeSpan.FromSeconds(4), () => $"the hand-deleted element did not come back\n{agent.Output}\n{bed.Diagnostics()}");
         bed.WaitForVpnPackets(200, TimeSpan.FromSeconds(3), "after the element came back");
 
         output.WriteLine($"hand-deleted element back after {restored.TotalMilliseconds:0} ms");
-        Assert.Equal(element.Comment, Assert.Single(NftOracle.ElementsFor(bed.Routed.Node, bed.PodIp)).Comment);
+        Assert.Equal(key, Assert.Single(NftOracle.Keys(bed.Routed.Node)));
     }
 }
