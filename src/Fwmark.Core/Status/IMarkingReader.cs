@@ -1,3 +1,5 @@
+using Fwmark.Core.Paths;
+
 namespace Fwmark.Core.Status;
 
 /// <summary>
@@ -14,8 +16,8 @@ public interface IMarkingReader
     bool? LinkUp(string name);
 }
 
-/// <summary>The plugin's table: whether it exists, the marks it has sets for, and every element of those sets.</summary>
-/// <param name="Counters">False when some set of the table was made without per-element counters (an older fwmark).</param>
+/// <summary>The plugin's tables: whether `inet fwmark` exists, the marks it has sets for, and every element of those sets and of the bridge table's port sets.</summary>
+/// <param name="Counters">False when some set of the tables was made without per-element counters (an older fwmark).</param>
 public sealed record MarkingSnapshot(bool TableExists, IReadOnlyList<MarkSpec> Marks, IReadOnlyList<MarkedElement> Elements, bool Counters)
 {
     public static readonly MarkingSnapshot Empty = new(false, [], [], true);
@@ -33,7 +35,14 @@ public enum MarkedKeyKind
 /// One element of a mark set: which mark (value/mask/connmark, from the set's name) it selects, its key, the
 /// owner tag in its comment, and its counter (null when its set has none).
 /// </summary>
-public sealed record MarkedElement(MarkSpec Mark, string Set, MarkedKeyKind Kind, string Key, string? Comment, ElementCounter? Counter);
+public sealed record MarkedElement(MarkSpec Mark, string Set, MarkedKeyKind Kind, string Key, string? Comment, ElementCounter? Counter)
+{
+    /// <summary>
+    /// Which path's set holds it: an address set, the bridge table's port set or the inet table's routed-interface
+    /// set. An interface key counts as an attachment's key only in the set of the path its record names.
+    /// </summary>
+    public MarkKeying Keying { get; init; } = MarkKeying.Address;
+}
 
 /// <summary>Packets and bytes a kernel counter saw since it was created.</summary>
 public sealed record ElementCounter(ulong Packets, ulong Bytes);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Fwmark.Core.Inspection;
 using Fwmark.Core.Operator;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
 
@@ -113,20 +114,19 @@ public sealed class StatusCollector
 
     private static AttachmentStatus Attachment(AttachmentRecord? record, List<MarkedElement> elements, List<StatusMark> configured)
     {
-        var keys = elements.Select(e => new KeyStatus(e.Kind, e.Key, true, false, e.Counter)).ToList();
+        var keys = elements.Select(e => new KeyStatus(e.Kind, e.Key, true, false, e.Counter) { Keying = e.Keying }).ToList();
         if (record is not null)
         {
-            foreach (var address in record.Addresses)
+            foreach (var (kind, text, keying) in RecordedKeys(record))
             {
-                var text = address.ToString();
-                var index = keys.FindIndex(k => k.Key == text);
+                var index = keys.FindIndex(k => k.Kind == kind && k.Key == text && k.Keying == keying);
                 if (index >= 0)
                 {
                     keys[index] = keys[index] with { InRecord = true };
                 }
                 else
                 {
-                    keys.Add(new KeyStatus(address.AddressFamily == AddressFamily.InterNetworkV6 ? MarkedKeyKind.IPv6 : MarkedKeyKind.IPv4, text, false, true, null));
+                    keys.Add(new KeyStatus(kind, text, false, true, null) { Keying = keying });
                 }
             }
         }
@@ -143,6 +143,15 @@ public sealed class StatusCollector
         return new AttachmentStatus(network, container, ifname, record?.PodNamespace, record?.PodName, NameOf(mark, record, configured), mark, state,
             [.. keys.OrderBy(k => k.Kind).ThenBy(k => k.Key, StringComparer.Ordinal)], null);
     }
+
+    /// <summary>
+    /// The keys the record's ADD made: on an interface path the host veth's name, in the set of that path (a
+    /// bridge port, or the routed input interface); on the address path each address.
+    /// </summary>
+    private static IEnumerable<(MarkedKeyKind Kind, string Key, MarkKeying Keying)> RecordedKeys(AttachmentRecord record) =>
+        record.Path is { HostInterface: { } name } path && path.IsInterfaceKeyed()
+            ? [(MarkedKeyKind.Interface, name, path.Keying)]
+            : record.Addresses.Select(a => (a.AddressFamily == AddressFamily.InterNetworkV6 ? MarkedKeyKind.IPv6 : MarkedKeyKind.IPv4, a.ToString(), MarkKeying.Address));
 
     /// <summary>network/container/ifname from an owner tag's readable tail; a part cut off by the 127-byte limit is null.</summary>
     private static (string?, string?, string?) FromTag(string tag)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Fwmark.Core.Paths;
 
 namespace Fwmark.Core.Status;
 
@@ -69,6 +70,7 @@ public static class StatusJson
         {
             ["kind"] = KindName(k.Kind),
             ["key"] = k.Key,
+            ["keying"] = KeyingName(k.Keying),
             ["inKernel"] = k.InKernel,
             ["inRecord"] = k.InRecord,
             ["packets"] = k.Counter?.Packets,
@@ -89,6 +91,14 @@ public static class StatusJson
         MarkedKeyKind.IPv4 => "ipv4",
         MarkedKeyKind.IPv6 => "ipv6",
         _ => "interface",
+    };
+
+    /// <summary>The path words of the attachment record (docs/records.md): which table and set holds the key.</summary>
+    public static string KeyingName(MarkKeying keying) => keying switch
+    {
+        MarkKeying.BridgePort => "bridgePort",
+        MarkKeying.InputInterface => "inputInterface",
+        _ => "address",
     };
 
     private static JsonArray Array(IEnumerable<JsonNode?> items) => [.. items];

@@ -1,3 +1,5 @@
+using Fwmark.Core.Paths;
+
 namespace Fwmark.Core.Status;
 
 /// <summary>
@@ -96,4 +98,8 @@ public sealed record AttachmentStatus(
 }
 
 /// <summary>One key of an attachment: where it is (kernel, record or both) and its counter.</summary>
-public sealed record KeyStatus(MarkedKeyKind Kind, string Key, bool InKernel, bool InRecord, ElementCounter? Counter);
+public sealed record KeyStatus(MarkedKeyKind Kind, string Key, bool InKernel, bool InRecord, ElementCounter? Counter)
+{
+    /// <summary>The path whose set holds (or should hold) the key: an address set, a bridge port or a routed input interface.</summary>
+    public MarkKeying Keying { get; init; } = MarkKeying.Address;
+}

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Fwmark.Core.Paths;
 
 namespace Fwmark.Core.Status;
 
@@ -58,7 +59,14 @@ public static class StatusText
             var first = true;
             foreach (var key in a.Keys)
             {
-                var where = key.InKernel ? "" : " (not in kernel)";
+                // An interface key says which path's set it is in: the same name means a bridge port or a routed veth.
+                var path = key.Keying switch
+                {
+                    MarkKeying.BridgePort => " (bridge port)",
+                    MarkKeying.InputInterface => " (input interface)",
+                    _ => "",
+                };
+                var where = path + (key.InKernel ? "" : " (not in kernel)");
                 rows.Add(first
                     ? [a.Network ?? "-", pod, container, a.IfName ?? "-", a.MarkName ?? $"0x{a.Mark.Value:x}/0x{a.Mark.Mask:x}", key.Key + where, Count(key.Counter?.Packets, key.InKernel), Count(key.Counter?.Bytes, key.InKernel), JsonState(a.State)]
                     : ["", "", "", "", "", key.Key + where, Count(key.Counter?.Packets, key.InKernel), Count(key.Counter?.Bytes, key.InKernel), ""]);

@@ -1,4 +1,5 @@
 using Fwmark.Core;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Status;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Netlink;
@@ -10,10 +11,12 @@ using Fwmark.Linux.Session;
 namespace Fwmark.Linux.Status;
 
 /// <summary>
-/// <see cref="IMarkingReader"/> over nf_tables dumps of the plugin's table (sets with their expressions, then every
-/// element of each mark set with its counter) and rtnetlink link lookups. No lock: each dump is consistent in
-/// itself (NLM_F_DUMP_INTR restarts it), and status reports what it saw. The guard table is not read: the plugin's
-/// table is where attachments live, and the guard's counters would count the same packets a second time.
+/// <see cref="IMarkingReader"/> over nf_tables dumps of the plugin's two tables (sets with their expressions, then
+/// every element of each mark set with its counter) and rtnetlink link lookups. `inet fwmark` holds the address
+/// sets and the routed host veths (`ifaces-`), `bridge fwmark` the bridge ports (`ports-`): every key an
+/// attachment can have. No lock: each dump is consistent in itself (NLM_F_DUMP_INTR restarts it), and status
+/// reports what it saw. The guard tables are not read: the plugin's tables are where attachments live, and the
+/// guard's counters would count the same packets a second time.
 /// </summary>
 /// <param name="netnsPath">Network namespace to read (tests); null = the current one.</param>
 public sealed class KernelMarkingReader(string? netnsPath = null) : IMarkingReader
@@ -28,6 +31,12 @@ public sealed class KernelMarkingReader(string? netnsPath = null) : IMarkingRead
             }
 
             var sets = client.DumpSets().ToDictionary(s => s.Name, StringComparer.Ordinal);
+            var bridge = new NftClient(socket, InterfaceRuleset.BridgeTable);
+            var ports = bridge.GetTableFlags() is null
+                ? new Dictionary<string, NftSetInfo>(StringComparer.Ordinal)
+                : bridge.DumpSets().ToDictionary(s => s.Name, StringComparer.Ordinal);
+            var inetNames = new NftNameSetClient(socket, FwmarkRuleset.Table);
+            var bridgeNames = new NftNameSetClient(socket, InterfaceRuleset.BridgeTable);
             var marks = new List<MarkSpec>();
             var elements = new List<MarkedElement>();
             var counters = true;
@@ -40,7 +49,25 @@ public sealed class KernelMarkingReader(string? netnsPath = null) : IMarkingRead
                     counters &= sets[set.Name].HasCounter;
                     var kind = set.Key == NftKeyType.IPv6Address ? MarkedKeyKind.IPv6 : MarkedKeyKind.IPv4;
                     elements.AddRange(client.DumpElements(set.Name).Select(e => new MarkedElement(
-                        mark, set.Name, kind, e.Key.ToString(), e.Comment, e.Counter is { } c ? new ElementCounter(c.Packets, c.Bytes) : null)));
+                        mark, set.Name, kind, e.Key.ToString(), e.Comment, Counter(e.Counter))));
+                }
+
+                // Interface keys: the name of the pod's host veth, in the set its path uses.
+                foreach (var (names, have, set, keying) in new[]
+                {
+                    (inetNames, sets, InterfaceRuleset.InterfaceSet(chain), MarkKeying.InputInterface),
+                    (bridgeNames, ports, InterfaceRuleset.PortSet(chain), MarkKeying.BridgePort),
+                })
+                {
+                    if (!have.TryGetValue(set.Name, out var info))
+                    {
+                        continue;
+                    }
+
+                    counters &= info.HasCounter;
+                    elements.AddRange(names.DumpElements(set.Name).Select(e => new MarkedElement(
+                        mark, set.Name, MarkedKeyKind.Interface, e.Name, e.Comment, Counter(e.Counter))
+                    { Keying = keying }));
                 }
             }
 
@@ -50,4 +77,6 @@ public sealed class KernelMarkingReader(string? netnsPath = null) : IMarkingRead
     public bool? LinkUp(string name) =>
         new KernelSession(NetlinkConstants.NETLINK_ROUTE, netnsPath).Unlocked($"look up link {name}", socket =>
             new RtnlClient(socket, RtnetlinkRouting.Protocol).FindLink(name)?.IsUp);
+
+    private static ElementCounter? Counter(NftCounter? counter) => counter is { } c ? new ElementCounter(c.Packets, c.Bytes) : null;
 }

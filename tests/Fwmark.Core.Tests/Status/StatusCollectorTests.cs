@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Fwmark.Core.Inspection;
+using Fwmark.Core.Paths;
 using Fwmark.Core.Records;
 using Fwmark.Core.Status;
 using Fwmark.Core.Tests.Fakes;
@@ -50,6 +51,30 @@ public class StatusCollectorTests
         Assert.Null(report.Marks.Single().Packets);
     }
 
+    [Fact]
+    public void An_interface_keyed_record_is_matched_by_its_host_interface_in_the_set_of_its_path_not_by_its_addresses()
+    {
+        var records = new MemoryRecordStore([]);
+        records.Records[PodA] = Record(PodA, "10.88.0.5") with { Path = new AttachmentPath(MarkKeying.BridgePort, "veth1", "test") };
+        records.Records[PodB] = Record(PodB, "10.88.0.6") with { Path = new AttachmentPath(MarkKeying.BridgePort, "veth2", "test") };
+        var marking = new Marking(
+            Name("veth1", PodA.Tag, MarkKeying.BridgePort, 7, 700),
+            Name("veth2", PodB.Tag, MarkKeying.InputInterface, 2, 200)); // PodB's name, but in the routed set
+
+        var report = Collect(marking, records);
+
+        var a = report.Attachments.Single(x => x.ContainerId == PodA.ContainerId);
+        var key = Assert.Single(a.Keys); // its address is no key of it
+        Assert.Equal((MarkedKeyKind.Interface, "veth1", MarkKeying.BridgePort, true, true), (key.Kind, key.Key, key.Keying, key.InKernel, key.InRecord));
+        Assert.Equal((AttachmentState.Ok, 7UL, 700UL), (a.State, a.Packets!.Value, a.Bytes!.Value));
+        var b = report.Attachments.Single(x => x.ContainerId == PodB.ContainerId);
+        Assert.Equal(AttachmentState.Partial, b.State);
+        Assert.Equal(
+            [(MarkKeying.BridgePort, false, true), (MarkKeying.InputInterface, true, false)],
+            b.Keys.Select(k => (k.Keying, k.InKernel, k.InRecord)).OrderBy(k => k.Keying));
+        Assert.Equal((9UL, 900UL), (report.Marks.Single().Packets!.Value, report.Marks.Single().Bytes!.Value));
+    }
+
     private static StatusReport Collect(Marking marking, IAttachmentRecordStore records) =>
         new StatusCollector
         {
@@ -66,6 +91,9 @@ public class StatusCollectorTests
     private static MarkedElement Element(string address, string tag, ulong? packets, ulong? bytes) =>
         new(Vpn, "pods", IPAddress.Parse(address).AddressFamily == AddressFamily.InterNetworkV6 ? MarkedKeyKind.IPv6 : MarkedKeyKind.IPv4, address, tag,
             packets is { } p ? new ElementCounter(p, bytes!.Value) : null);
+
+    private static MarkedElement Name(string name, string tag, MarkKeying keying, ulong packets, ulong bytes) =>
+        new(Vpn, "names", MarkedKeyKind.Interface, name, tag, new ElementCounter(packets, bytes)) { Keying = keying };
 
     private sealed class Marking(params MarkedElement[] elements) : IMarkingReader
     {

@@ -30,6 +30,7 @@ public class InstallTests : KernelTestBase
 
             	set ifaces-mark-00000010-00000010 {
             		type ifname
+            		counter
             	}
 
             	chain prerouting {

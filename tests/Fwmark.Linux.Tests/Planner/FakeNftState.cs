@@ -87,7 +87,7 @@ internal sealed class FakeNftState : INftState
             [.. Sets.Keys.Select(n => SetInfo(n, KeyOf(n)))],
             RuleList);
 
-    /// <summary>The bridge table as it is: its chains, a plain port set per mark chain of the inet table, its rules.</summary>
+    /// <summary>The bridge table as it is: its chains, a plain port set with a counter per mark chain of the inet table (none when listed in <see cref="SetsWithoutCounters"/>), its rules.</summary>
     public NftTableSnapshot BridgeStructure()
     {
         if (BridgeRuleList is null)
@@ -110,7 +110,7 @@ internal sealed class FakeNftState : INftState
 
     /// <summary>A plain set of the key type with the counter Install gives it, unless listed in <see cref="SetsWithoutCounters"/> (an older fwmark's).</summary>
     private NftSetInfo SetInfo(string name, NftKeyType key) =>
-        new(name, 0, key.TypeId, key.Length, false) { Expressions = SetsWithoutCounters.Contains(name) || key == NftKeyType.IfName ? [] : ["counter"] };
+        new(name, 0, key.TypeId, key.Length, false) { Expressions = SetsWithoutCounters.Contains(name) ? [] : ["counter"] };
 
     public IReadOnlyList<NftRuleInfo> Rules() => RuleList;
 
