@@ -1,5 +1,7 @@
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using Fwmark.E2E.Tests.Routing;
+using Fwmark.Testbed.Cni;
 using Fwmark.Testbed.Topology;
 
 namespace Fwmark.E2E.Tests.Status;
@@ -68,6 +70,59 @@ public sealed class StatusTests(ITestOutputHelper output)
         Assert.Equal(keys.Aggregate(0UL, (s, k) => s + StatusRun.Packets(k)), StatusRun.Packets(counted));
         Assert.Equal(StatusRun.Packets(counted), StatusRun.Packets(StatusRun.Mark(after, "vpn")));
         Assert.Equal(1, (int)StatusRun.Mark(after, "vpn")["attachments"]!);
+    }
+
+    [Fact]
+    public void An_address_keyed_attachment_shows_each_address_with_counters_that_grow_with_its_real_traffic()
+    {
+        using var bed = RoutedBed.Create();
+        // A main plugin that reports no host-side interface (as macvlan does): fwmark keys the pod by its addresses.
+        var pod = bed.Network.NewPod("st-addr", FwmarkPluginConfig.Annotated("vpn"));
+        var bridge = bed.Network.Chain.Invoke("bridge", CniChain.Add, pod.Attachment, null);
+        Assert.True(bridge.Succeeded, bridge.Describe());
+        var add = bed.Plugin.Fwmark(bed.Network.Chain, bed.Network.Chain.Environment(CniChain.Add, pod.Attachment),
+            bed.Network.Chain.Stdin("fwmark", pod.Attachment, WithoutHostInterfaces(bridge.Json!)).ToJsonString());
+        Assert.True(add.Succeeded, add.Describe());
+        var addresses = Pod.ResultAddresses(bridge.Json!);
+        Assert.Equal(2, addresses.Count);
+
+        var before = StatusRun.Attachment(StatusRun.Json(bed), pod.ContainerId);
+        Assert.Equal(("ok", "st-addr"), ((string?)before["state"], (string?)before["podName"]));
+        Assert.Equal(
+            addresses.Select(a => (a.AddressFamily == AddressFamily.InterNetwork ? "ipv4" : "ipv6", a.ToString(), "address", true, true)).Order(),
+            before["keys"]!.AsArray().Select(k => ((string)k!["kind"]!, (string)k["key"]!, (string)k["keying"]!, (bool)k["inKernel"]!, (bool)k["inRecord"]!)).Order());
+        for (var i = 0; i < 3; i++)
+        {
+            foreach (var family in Families)
+            {
+                bed.AssertPath(pod, family, EgressPath.Vpn, "address-keyed, while counting");
+            }
+        }
+
+        var after = StatusRun.Attachment(StatusRun.Json(bed), pod.ContainerId);
+        foreach (var address in addresses.Select(a => a.ToString()))
+        {
+            var (was, now) = (StatusRun.Packets(StatusRun.Key(before, address)), StatusRun.Packets(StatusRun.Key(after, address)));
+            Assert.True(now >= was + 9, $"{address}: {was} -> {now} packets after 3 connections");
+        }
+    }
+
+    /// <summary>The bridge plugin's result as a plugin without a host side reports it: only the pod's interface.</summary>
+    private static JsonObject WithoutHostInterfaces(JsonObject result)
+    {
+        var copy = result.DeepClone().AsObject();
+        var interfaces = copy["interfaces"]!.AsArray().Select(i => i!.AsObject()).ToList();
+        var kept = interfaces.Where(i => i["sandbox"] is not null).ToList();
+        copy["interfaces"] = new JsonArray([.. kept.Select(i => (JsonNode)i.DeepClone())]);
+        foreach (var ip in copy["ips"]!.AsArray().Select(i => i!.AsObject()))
+        {
+            if (ip["interface"] is { } index)
+            {
+                ip["interface"] = kept.IndexOf(interfaces[(int)index]);
+            }
+        }
+
+        return copy;
     }
 
     [Fact]
