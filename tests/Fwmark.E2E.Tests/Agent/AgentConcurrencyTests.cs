@@ -148,7 +148,8 @@ public sealed partial class AgentConcurrencyTests(ITestOutputHelper output)
     [GeneratedRegex(@"(?<=[{,]\s+)([0-9a-f:.]+)(?: counter packets \d+ bytes \d+)? comment ""([^""]*)""")]
     private static partial Regex ElementPattern();
 
-    [GeneratedRegex(@"(?<=[{,]\s+)""([^""]+)"" comment ""([^""]*)""")]
+    // Interface names likewise: "\"NAME\" counter packets N bytes N comment ...".
+    [GeneratedRegex(@"(?<=[{,]\s+)""([^""]+)""(?: counter packets \d+ bytes \d+)? comment ""([^""]*)""")]
     private static partial Regex NamePattern();
 
     private static IReadOnlyList<IPAddress> AddressesOf(int i) => i % 4 == 0
