@@ -2,6 +2,7 @@ using Fwmark.Core;
 using Fwmark.Core.Inspection;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
+using Fwmark.Core.Status;
 
 namespace Fwmark.Cli;
 
@@ -22,4 +23,10 @@ public interface IFwmarkServices
 
     /// <summary>A read-only view of the node's kernel state, for doctor.</summary>
     INodeView Node();
+
+    /// <summary>The plugin's table with every element and its counter, and link states, for status (read-only).</summary>
+    IMarkingReader Marking();
+
+    /// <summary>Where the agent writes its heartbeat (FWMARK_RUN_DIR, default /run/fwmark).</summary>
+    string RunDir => Core.Operator.AgentHeartbeat.DefaultRunDir;
 }

@@ -5,10 +5,12 @@ using Fwmark.Core.Inspection;
 using Fwmark.Core.Logging;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
+using Fwmark.Core.Status;
 using Fwmark.Linux.Dataplane;
 using Fwmark.Linux.Inspection;
 using Fwmark.Linux.Links;
 using Fwmark.Linux.Routing;
+using Fwmark.Linux.Status;
 
 namespace Fwmark;
 
@@ -27,6 +29,10 @@ internal sealed class NodeServices : IFwmarkServices
     public IAttachmentRecordStore? Records() => StatePaths.Records();
 
     public INodeView Node() => new KernelNodeView();
+
+    public IMarkingReader Marking() => new KernelMarkingReader();
+
+    public string RunDir => StatePaths.Root;
 
     /// <param name="startTimestamp">Stopwatch timestamp of the process start: the log's durationMs covers the whole exec.</param>
     public ICniPlugin Plugin(TextWriter log, long startTimestamp)

@@ -3,6 +3,7 @@ using Fwmark.Core;
 using Fwmark.Core.Inspection;
 using Fwmark.Core.Records;
 using Fwmark.Core.Routing;
+using Fwmark.Core.Status;
 
 namespace Fwmark.Cli.Tests;
 
@@ -63,6 +64,24 @@ internal sealed class FakeServices : IFwmarkServices
     public IDataplane Dataplane() => throw new InvalidOperationException("the CLI tests keep no records, so reconcile must not ask for the dataplane");
 
     public IAttachmentRecordStore? Records() => null;
+
+    public FakeMarking MarkingFake { get; } = new();
+
+    public IMarkingReader Marking() => Throw is null ? MarkingFake : throw Throw;
+}
+
+/// <summary>The plugin's table as status reads it: a snapshot and link states set by the test.</summary>
+internal sealed class FakeMarking : IMarkingReader
+{
+    public MarkingSnapshot Snapshot { get; set; } = MarkingSnapshot.Empty;
+
+    public Dictionary<string, bool> Links { get; } = new(StringComparer.Ordinal);
+
+    public Exception? Fail { get; set; }
+
+    public MarkingSnapshot Read() => Fail is null ? Snapshot : throw Fail;
+
+    public bool? LinkUp(string name) => Links.TryGetValue(name, out var up) ? up : null;
 }
 
 /// <summary>One CLI run in-process: exit code and both streams.</summary>

@@ -16,19 +16,19 @@ public sealed partial class RulesetStructureTests
         var pod = network.AddPod("layout", FwmarkPluginConfig.Annotated("vpn"));
 
         var text = NftOracle.TableText(bed.Node);
-        Assert.Matches(@"set pods4-mark-00000010-00000010 \{\s+type ipv4_addr\n", text);
-        Assert.Matches(@"set pods6-mark-00000010-00000010 \{\s+type ipv6_addr\n", text);
+        Assert.Matches(@"set pods4-mark-00000010-00000010 \{\s+type ipv4_addr\n\s+counter\n", text);
+        Assert.Matches(@"set pods6-mark-00000010-00000010 \{\s+type ipv6_addr\n\s+counter\n", text);
         Assert.DoesNotContain("map ", text, StringComparison.Ordinal); // no verdict maps: nothing for a commit to re-validate
         Assert.Matches(@"chain prerouting \{\s+type filter hook prerouting priority mangle; policy accept;", text);
         Assert.Contains("ct direction reply return", text);
         Assert.Contains("ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010", text);
         Assert.Contains("ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010", text);
         Assert.Matches(@"chain mark-00000010-00000010 \{\s+meta mark set meta mark [^\n]*0x00000010 counter", text);
-        Assert.Matches(@"set ifaces-mark-00000010-00000010 \{\s+type ifname\n", text);
+        Assert.Matches(@"set ifaces-mark-00000010-00000010 \{\s+type ifname\n\s+counter\n", text);
         Assert.Contains("iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010", text);
         Assert.Matches(@"chain replies \{\s+type filter hook prerouting priority mangle - 1; policy accept;\s+ct direction reply meta mark & 0x00000010 == 0x00000010 meta mark set meta mark & 0xffffffef counter", text);
         // The bridge table: the pod's host veth as a port, marked before the IP stack sees the frame.
-        Assert.Matches(@"table bridge fwmark \{\s+set ports-mark-00000010-00000010 \{\s+type ifname\n", text);
+        Assert.Matches(@"table bridge fwmark \{\s+set ports-mark-00000010-00000010 \{\s+type ifname\n\s+counter\n", text);
         Assert.Matches(@"chain prerouting \{\s+type filter hook prerouting priority filter; policy accept;\s+iifname @ports-mark-00000010-00000010 goto mark-00000010-00000010", text);
 
         var json = NftOracle.Json(bed.Node);

@@ -33,4 +33,7 @@ public sealed record AgentOptions
     public TimeSpan RetryMax { get; init; } = TimeSpan.FromSeconds(5);
 
     public IAttachmentRecordSource Record { get; init; } = NoAttachmentRecord.Instance;
+
+    /// <summary>Where the loop counts its repairs, their reaction times and its errors (the agent's /metrics); null: not counted.</summary>
+    public Core.Metrics.AgentMetrics? Metrics { get; init; }
 }

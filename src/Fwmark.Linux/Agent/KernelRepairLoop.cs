@@ -49,6 +49,10 @@ public sealed class KernelRepairLoop : IDisposable
     private readonly RetryBackoff _routingRetry;
     private DateTime? _routingRetryAt;
     private DateTime _nextFull;
+
+    // When the first notification of a not yet repaired fault arrived: the start of a repair's reaction time (metrics).
+    private DateTime? _tableFaultAt;
+    private DateTime? _routingFaultAt;
     private bool _guardDirty;
     private bool _resync;
 
@@ -164,6 +168,7 @@ public sealed class KernelRepairLoop : IDisposable
         if (full)
         {
             _nextFull = DateTime.UtcNow + _options.FullReconcileInterval;
+            _options.Metrics?.FullCheckDone(DateTimeOffset.UtcNow);
         }
     }
 
@@ -221,6 +226,7 @@ public sealed class KernelRepairLoop : IDisposable
                 if (change.Kind is not (NftMessageType.NewSetElem or NftMessageType.DelSetElem or NftMessageType.NewGen))
                 {
                     _table.Notify(now);
+                    _tableFaultAt ??= now;
                 }
             }
         }
@@ -249,6 +255,7 @@ public sealed class KernelRepairLoop : IDisposable
         if (any)
         {
             _routing.Notify(DateTime.UtcNow);
+            _routingFaultAt ??= DateTime.UtcNow;
         }
     }
 
@@ -267,6 +274,7 @@ public sealed class KernelRepairLoop : IDisposable
         if (!_resync && MainTableRepair.TryRestoreMissing(_owner, _mirror, configured, NoAttachmentRecord.Instance) is { } restored)
         {
             Log($"restored the plugin's deleted table(s) with {restored} element(s) in {clock.Elapsed.TotalMilliseconds:0.0} ms");
+            Counted("table_restore", 1, ref _tableFaultAt);
             if (!full)
             {
                 return;
@@ -302,6 +310,8 @@ public sealed class KernelRepairLoop : IDisposable
             {
                 Log($"repaired the plugin's tables in {clock.Elapsed.TotalMilliseconds:0.0} ms: {string.Join("; ", repairs)}");
             }
+
+            Counted("table", repairs.Count, ref _tableFaultAt);
         }
 
         _guardDirty = true;
@@ -332,12 +342,17 @@ public sealed class KernelRepairLoop : IDisposable
     {
         var conflists = _options.Conflists();
         _config = NodeConfig.Read(conflists);
+        var swept = 0;
         foreach (var line in ForeignRouteSweep.Sweep(_options.NetnsPath, _config.RouteTables))
         {
             Log(line);
+            swept++;
         }
 
         var outcome = new Reconciler(new RtnetlinkRouting(_options.NetnsPath, _options.LockPath), new PrefixWriter(_log, "fwmark agent: ")).Run(conflists);
+        var faultAt = _routingFaultAt;
+        Counted("foreign_route", swept, ref faultAt);
+        Counted("routing", outcome.Repaired, ref _routingFaultAt);
         if (outcome.NodeMatches)
         {
             _routingRetry.Succeeded();
@@ -358,6 +373,7 @@ public sealed class KernelRepairLoop : IDisposable
         catch (Exception e) when (e is NetlinkException or NftException or DataplaneException or IOException or TimeoutException or NetlinkFormatException)
         {
             Log($"failed to {what}: {e.Message}");
+            _options.Metrics?.Failed(what);
             if (routing)
             {
                 _routingRetryAt = DateTime.UtcNow + _routingRetry.Failed();
@@ -383,6 +399,20 @@ public sealed class KernelRepairLoop : IDisposable
     }
 
     private void Log(string line) => _log.WriteLine($"fwmark agent: {line}");
+
+    /// <summary>
+    /// Counts <paramref name="count"/> repairs (none: nothing counted) with the time since <paramref name="faultAt"/>,
+    /// and clears it: a repair pass that found the node whole ends the fault's window too.
+    /// </summary>
+    private void Counted(string kind, int count, ref DateTime? faultAt)
+    {
+        if (count > 0)
+        {
+            _options.Metrics?.Repaired(kind, count, faultAt is { } at ? DateTime.UtcNow - at : null);
+        }
+
+        faultAt = null;
+    }
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 

@@ -10,8 +10,8 @@ namespace Fwmark.Linux.Dataplane;
 /// The shape of the `inet fwmark` table, as typed nf_tables objects:
 /// <code>
 /// table inet fwmark {
-///     set pods4-mark-VVVVVVVV-MMMMMMMM { type ipv4_addr }   # the pods of one mark chain, created with it
-///     set pods6-mark-VVVVVVVV-MMMMMMMM { type ipv6_addr }
+///     set pods4-mark-VVVVVVVV-MMMMMMMM { type ipv4_addr; counter }   # the pods of one mark chain, created with it; a counter per element
+///     set pods6-mark-VVVVVVVV-MMMMMMMM { type ipv6_addr; counter }
 ///     chain prerouting { type filter hook prerouting priority mangle; policy accept;
 ///         ct direction reply return                    # replies of inbound connections keep the main path
 ///         ip saddr @pods4-mark-VVVVVVVV-MMMMMMMM goto mark-VVVVVVVV-MMMMMMMM
@@ -61,10 +61,14 @@ internal static class FwmarkRuleset
         "ct direction reply return",
         "replies of connections opened to the pod keep the main path");
 
-    /// <summary>The IPv4 pods of mark chain <paramref name="chain"/> (set names may be 256 bytes: NFT_SET_MAXNAMELEN).</summary>
-    public static NftAddressSet Set4(string chain) => new(Prefix4 + chain, NftKeyType.IPv4Address);
+    /// <summary>
+    /// The IPv4 pods of mark chain <paramref name="chain"/> (set names may be 256 bytes: NFT_SET_MAXNAMELEN).
+    /// Each element has its own counter (`fwmark status`, metrics): see docs/cli.md for the per-packet cost
+    /// and how sets of an older version, made without, are converted.
+    /// </summary>
+    public static NftAddressSet Set4(string chain) => new(Prefix4 + chain, NftKeyType.IPv4Address, Counter: true);
 
-    public static NftAddressSet Set6(string chain) => new(Prefix6 + chain, NftKeyType.IPv6Address);
+    public static NftAddressSet Set6(string chain) => new(Prefix6 + chain, NftKeyType.IPv6Address, Counter: true);
 
     /// <summary>Both sets of a mark chain.</summary>
     public static IReadOnlyList<NftAddressSet> SetsOf(string chain) => [Set4(chain), Set6(chain)];

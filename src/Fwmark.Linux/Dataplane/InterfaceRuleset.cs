@@ -9,13 +9,13 @@ namespace Fwmark.Linux.Dataplane;
 /// or an unreported IPv6 address is marked all the same.
 /// <code>
 /// table bridge fwmark {                                  # created with the first bridge-port attachment
-///     set ports-mark-VVVVVVVV-MMMMMMMM { type ifname }    # host veths that are bridge ports, per mark chain
+///     set ports-mark-VVVVVVVV-MMMMMMMM { type ifname; counter }    # host veths that are bridge ports, per mark chain
 ///     chain prerouting { type filter hook prerouting priority -200; policy accept;
 ///         iifname @ports-mark-VVVVVVVV-MMMMMMMM goto mark-VVVVVVVV-MMMMMMMM }
 ///     chain mark-VVVVVVVV-MMMMMMMM { meta mark set meta mark &amp; ~M | V counter }
 /// }
 /// table inet fwmark {                                    # next to the address sets of FwmarkRuleset
-///     set ifaces-mark-VVVVVVVV-MMMMMMMM { type ifname }   # routed host veths (the packet's input interface)
+///     set ifaces-mark-VVVVVVVV-MMMMMMMM { type ifname; counter }   # routed host veths (the packet's input interface)
 ///     chain replies { type filter hook prerouting priority -151; policy accept;
 ///         ct direction reply meta mark &amp; M == V meta mark set meta mark &amp; ~M counter }
 ///     chain prerouting { ... iifname @ifaces-mark-VVVVVVVV-MMMMMMMM goto mark-VVVVVVVV-MMMMMMMM ... }
@@ -47,10 +47,10 @@ internal static class InterfaceRuleset
     public static readonly NftChain Replies = new("replies", new NftHook("filter", InetHook.Prerouting, RepliesPriority, Verdict.Accept));
 
     /// <summary>The bridge ports of mark chain <paramref name="chain"/> (in <see cref="BridgeTable"/>).</summary>
-    public static NftAddressSet PortSet(string chain) => new(PortPrefix + chain, NftKeyType.IfName);
+    public static NftAddressSet PortSet(string chain) => new(PortPrefix + chain, NftKeyType.IfName, Counter: true);
 
     /// <summary>The routed host veths of mark chain <paramref name="chain"/> (in the inet table).</summary>
-    public static NftAddressSet InterfaceSet(string chain) => new(InterfacePrefix + chain, NftKeyType.IfName);
+    public static NftAddressSet InterfaceSet(string chain) => new(InterfacePrefix + chain, NftKeyType.IfName, Counter: true);
 
     public static NftRule InterfaceLookup(string chain) => Lookup(FwmarkRuleset.Prerouting.Name, InterfaceSet(chain), chain, $"routed pods of {chain}");
 

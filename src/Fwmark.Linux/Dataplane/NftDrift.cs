@@ -87,6 +87,14 @@ internal static class NftDriftDetector
                 drifts.Add(new(NftDriftKind.SetShape, wanted.Name,
                     $"set {wanted.Name} has key type {set.KeyType} ({set.KeyLength} bytes), flags 0x{set.Flags:x}{map} where fwmark makes a plain set of {wanted.Key.Name} (type {wanted.Key.TypeId}, {wanted.Key.Length} bytes), flags 0"));
             }
+            else if (set.HasCounter != wanted.Counter || (!wanted.Counter && set.Expressions.Count > 0))
+            {
+                // An older fwmark made its sets without per-element counters; the kernel cannot add a
+                // template to an existing set, so it is re-made (with its elements) like any other shape.
+                var present = set.Expressions.Count == 0 ? "no element expressions" : $"element expressions {string.Join(", ", set.Expressions)}";
+                drifts.Add(new(NftDriftKind.SetShape, wanted.Name,
+                    $"set {wanted.Name} has {present} where fwmark makes {(wanted.Counter ? "a counter per element" : "none")}"));
+            }
         }
 
         foreach (var chain in have.Chains.Where(c => !known.Contains(c.Name)))

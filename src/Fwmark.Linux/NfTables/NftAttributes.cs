@@ -63,6 +63,12 @@ internal static class SetAttr
     public const ushort DataType = 6;
     public const ushort Id = 10;
     public const ushort UserData = 13;
+
+    /// <summary>NFTA_SET_EXPR: the one expression (a template) every element gets, e.g. a counter.</summary>
+    public const ushort Expr = 17;
+
+    /// <summary>NFTA_SET_EXPRESSIONS: a list of them (the kernel reports two or more this way).</summary>
+    public const ushort Expressions = 18;
 }
 
 internal static class SetElemListAttr
@@ -77,6 +83,19 @@ internal static class SetElemAttr
     public const ushort Key = 1;
     public const ushort Data = 2;
     public const ushort UserData = 6;
+
+    /// <summary>NFTA_SET_ELEM_EXPR: the element's one stateful expression (its counter).</summary>
+    public const ushort Expr = 7;
+
+    /// <summary>NFTA_SET_ELEM_EXPRESSIONS: a list of them, when the set has two or more.</summary>
+    public const ushort Expressions = 11;
+}
+
+/// <summary>enum nft_counter_attributes: both __be64.</summary>
+internal static class CounterAttr
+{
+    public const ushort Bytes = 1;
+    public const ushort Packets = 2;
 }
 
 internal static class DataAttr

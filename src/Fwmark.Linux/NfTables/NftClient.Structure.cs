@@ -136,6 +136,7 @@ internal sealed partial class NftClient
         string? name = null;
         uint flags = 0, keyType = 0, keyLength = 0;
         var hasData = false;
+        var expressions = new List<string>();
         while (attributes.TryRead(out var attribute))
         {
             switch (attribute.Type)
@@ -155,9 +156,12 @@ internal sealed partial class NftClient
                 case SetAttr.DataType:
                     hasData = true;
                     break;
+                case SetAttr.Expr or SetAttr.Expressions:
+                    expressions.AddRange(NftSetExpressions.Read(attribute, attribute.Type == SetAttr.Expressions).Select(e => e.Name));
+                    break;
             }
         }
 
-        return new NftSetInfo(name ?? throw new NetlinkFormatException("set without a name"), flags, keyType, keyLength, hasData);
+        return new NftSetInfo(name ?? throw new NetlinkFormatException("set without a name"), flags, keyType, keyLength, hasData) { Expressions = expressions };
     }
 }

@@ -60,6 +60,7 @@ internal static class NftElementCodec
     {
         IPAddress? key = null;
         string? comment = null;
+        NftCounter? counter = null;
         while (attributes.TryRead(out var attribute))
         {
             switch (attribute.Type)
@@ -77,9 +78,13 @@ internal static class NftElementCodec
                 case SetElemAttr.UserData:
                     comment = NftUserData.ReadComment(attribute.Value);
                     break;
+                case SetElemAttr.Expr or SetElemAttr.Expressions:
+                    counter = NftSetExpressions.Read(attribute, attribute.Type == SetElemAttr.Expressions)
+                        .Select(e => e.Counter).FirstOrDefault(c => c is not null);
+                    break;
             }
         }
 
-        return key is null ? null : new NftElementInfo(key, comment);
+        return key is null ? null : new NftElementInfo(key, comment) { Counter = counter };
     }
 }

@@ -33,7 +33,11 @@ internal sealed record NftNameElement(string Set, string Name, string? Comment =
 }
 
 /// <summary>An ifname-set element as read back from the kernel.</summary>
-internal sealed record NftNameElementInfo(string Name, string? Comment);
+internal sealed record NftNameElementInfo(string Name, string? Comment)
+{
+    /// <summary>The element's own counter, when its set has a counter template; null otherwise.</summary>
+    public NftCounter? Counter { get; init; }
+}
 
 /// <summary>NEWSETELEM with NLM_F_EXCL for a name (see <see cref="AddElementOp"/> for why EXCL).</summary>
 internal sealed record AddNameElementOp(NftNameElement Element) : NftOperation

@@ -49,6 +49,7 @@ internal static class NftNameElementCodec
 
             string? name = null;
             string? comment = null;
+            NftCounter? counter = null;
             var fields = item.GetNested();
             while (fields.TryRead(out var field))
             {
@@ -62,9 +63,15 @@ internal static class NftNameElementCodec
                 {
                     comment = NftUserData.ReadComment(field.Value);
                 }
+                else if (field.Type is SetElemAttr.Expr or SetElemAttr.Expressions)
+                {
+                    // The element's own counter, from the set's counter template (as NftElementCodec reads it).
+                    counter = NftSetExpressions.Read(field, field.Type == SetElemAttr.Expressions)
+                        .Select(e => e.Counter).FirstOrDefault(c => c is not null);
+                }
             }
 
-            into.Add(new NftNameElementInfo(name ?? throw new NetlinkFormatException("set element without a key"), comment));
+            into.Add(new NftNameElementInfo(name ?? throw new NetlinkFormatException("set element without a key"), comment) { Counter = counter });
         }
     }
 }

@@ -44,9 +44,11 @@ internal sealed record NftKeyType(string Name, uint TypeId, uint Length)
 
 /// <summary>
 /// A plain hash set of addresses: no data, so no verdicts in its elements (adding one never makes
-/// the kernel re-validate the table), and no interval flag, so lookups are O(1).
+/// the kernel re-validate the table), and no interval flag, so lookups are O(1). With
+/// <paramref name="Counter"/> the set carries a counter template (NFTA_SET_EXPR): the kernel gives every
+/// element its own counter, which a lookup that matches the element updates (`fwmark status` reads them).
 /// </summary>
-internal sealed record NftAddressSet(string Name, NftKeyType Key);
+internal sealed record NftAddressSet(string Name, NftKeyType Key, bool Counter = false);
 
 /// <summary>
 /// A rule: the expressions the kernel runs, the same rule in nft syntax (for logs and dry runs),

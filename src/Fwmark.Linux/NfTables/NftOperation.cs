@@ -70,13 +70,15 @@ internal sealed record AddChainOp(NftChain Chain) : NftOperation
 
 /// <summary>
 /// NEWSET (a plain address set: no NFT_SET_MAP, no data) without NLM_F_EXCL: idempotent when the
-/// existing set has the same key type.
+/// existing set has the same key type and the same expressions; the kernel answers EEXIST to a set
+/// whose counter template differs (measured: with and without `counter`, both ways), which is why drift
+/// detection compares the expressions and a set of the other kind is deleted and made again.
 /// </summary>
 internal sealed record AddSetOp(NftAddressSet Set) : NftOperation
 {
     public override string Description => $"add set {Set.Name}";
 
-    public override string Render(NftTable table) => $"add set {table} {Set.Name} {{ type {Set.Key.Name}; }}";
+    public override string Render(NftTable table) => $"add set {table} {Set.Name} {{ type {Set.Key.Name};{(Set.Counter ? " counter;" : "")} }}";
 
     public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence)
     {
@@ -94,6 +96,16 @@ internal sealed record AddSetOp(NftAddressSet Set) : NftOperation
             // The kernel does not care, but nft prints a string key only when the set's userdata says it is
             // in host byte order (TLV NFTNL_UDATA_SET_KEYBYTEORDER = BYTEORDER_HOST_ENDIAN), as nft's own sets do.
             writer.WriteAttribute(SetAttr.UserData, [0, 4, 1, 0, 0, 0]);
+        }
+
+        if (Set.Counter)
+        {
+            // As nft 1.0.6 sends `{ counter; }`: one NFTA_SET_EXPR holding a counter with empty data.
+            var expression = writer.BeginNested(SetAttr.Expr);
+            writer.WriteString(ExprAttr.Name, "counter");
+            var data = writer.BeginNested(ExprAttr.Data);
+            writer.EndNested(data);
+            writer.EndNested(expression);
         }
 
         writer.EndMessage(message);

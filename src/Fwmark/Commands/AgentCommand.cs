@@ -1,12 +1,16 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Fwmark.Cli;
 using Fwmark.Core;
 using Fwmark.Core.Agent;
 using Fwmark.Core.Install;
+using Fwmark.Core.Metrics;
 using Fwmark.Core.Operator;
 using Fwmark.Linux.Agent;
+using Fwmark.Linux.Metrics;
 
 namespace Fwmark.Commands;
 
@@ -18,6 +22,9 @@ namespace Fwmark.Commands;
 internal sealed class AgentCommand : ICliCommand
 {
     private static readonly CliOption Interval = new("--interval", "SECONDS", "the backstop full check's period (default 30)");
+
+    private static readonly CliOption MetricsAddress = new("--metrics-address", "ADDR:PORT",
+        $"where /metrics (Prometheus text) is served (default {MetricsServer.DefaultAddress}; \"\" or off disables)");
 
     public string Name => "agent";
 
@@ -39,6 +46,10 @@ internal sealed class AgentCommand : ICliCommand
                            conflist, re-derives fwmark's conflist (or re-inserts fwmark into the primary's).
           heartbeat        writes $FWMARK_RUN_DIR/agent.heartbeat (default /run/fwmark) every 10 s, which
                            `fwmark doctor` reads to tell that the agent runs.
+          metrics          serves GET /metrics on ADDR:PORT (default 127.0.0.1:9573, loopback only):
+                           per-attachment and per-mark packets/bytes from the kernel's per-element
+                           counters, routing state, repairs by kind with their reaction time, errors and
+                           the agent's health (families in docs/agent.md). --metrics-address off disables it.
         The conf dir is --conf-dir, else the one `fwmark install` recorded, else /etc/cni/net.d.
         """;
 
@@ -46,7 +57,7 @@ internal sealed class AgentCommand : ICliCommand
     [
         InstallArguments.RootOption, InstallArguments.ConfDirOption, Interval, InstallArguments.LayoutOption,
         InstallArguments.ConfigOption, InstallArguments.FlannelCniConfOption, InstallArguments.NetworkOption,
-        InstallArguments.OwnConflistOption,
+        InstallArguments.OwnConflistOption, MetricsAddress,
     ];
 
     public int Run(CliContext context)
@@ -54,6 +65,17 @@ internal sealed class AgentCommand : ICliCommand
         var (stdout, stderr) = (context.Out, context.Err);
         var arguments = InstallArguments.From(context.Args);
         var interval = ParseInterval(context.Args.Value(Interval));
+        IPEndPoint? metricsAt;
+        try
+        {
+            metricsAt = MetricsServer.ParseAddress(context.Args.Value(MetricsAddress) ?? MetricsServer.DefaultAddress);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException($"--metrics-address: {e.Message}");
+        }
+
+        var metrics = new AgentMetrics(DateTimeOffset.UtcNow);
         var loops = new List<IAgentLoop>();
         string confDir;
         try
@@ -89,6 +111,7 @@ internal sealed class AgentCommand : ICliCommand
             {
                 Conflists = () => ReadConflists(confDir),
                 FullReconcileInterval = interval,
+                Metrics = metrics,
                 // The same lock as the plugin (FWMARK_RUN_DIR moves it).
                 LockPath = StatePaths.LockPath,
                 // What ADD recorded (docs/records.md): restores what the kernel lost while nobody watched.
@@ -101,10 +124,32 @@ internal sealed class AgentCommand : ICliCommand
             return ExitCodes.Failed;
         }
 
+        MetricsServer? server = null;
+        if (metricsAt is not null)
+        {
+            try
+            {
+                var drops = new KillSwitchCounter();
+                server = MetricsServer.Start(metricsAt, () => RenderMetrics(context.Services, confDir, metrics, drops, stderr), stderr, drops);
+            }
+            catch (SocketException e)
+            {
+                repair.Dispose();
+                stderr.WriteLine($"fwmark agent: failed to serve metrics on {metricsAt}: {e.Message} (--metrics-address ADDR:PORT moves it, off disables it)");
+                return ExitCodes.Failed;
+            }
+        }
+
         using (repair)
+        using (server)
         {
             loops.Insert(0, new RepairLoop(repair));
             loops.Add(new HeartbeatLoop(StatePaths.Root));
+            if (server is not null)
+            {
+                loops.Add(server);
+            }
+
             using var stop = new CancellationTokenSource();
             void Stop(PosixSignalContext signal)
             {
@@ -114,12 +159,43 @@ internal sealed class AgentCommand : ICliCommand
 
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-            stdout.WriteLine($"fwmark agent: running (conf dir {confDir}, full check every {interval.TotalSeconds:0.#} s); SIGTERM stops it");
+            var served = server is null ? "metrics off" : $"metrics on http://{server.Endpoint}/metrics";
+            stdout.WriteLine($"fwmark agent: running (conf dir {confDir}, full check every {interval.TotalSeconds:0.#} s, {served}); SIGTERM stops it");
             stdout.Flush();
             var exit = new AgentHost(loops, stderr).RunAsync(stop.Token).GetAwaiter().GetResult();
             stdout.WriteLine("fwmark agent: stopped; guard table removed");
             return exit;
         }
+    }
+
+    /// <summary>One scrape: the agent's own families, the kill-switch drops, then what status knows, read from the kernel now.</summary>
+    private static string RenderMetrics(IFwmarkServices services, string confDir, AgentMetrics metrics, KillSwitchCounter drops, TextWriter log)
+    {
+        var report = StatusSources.Collector(services, confDir).Collect(DateTimeOffset.UtcNow);
+        var writer = new PrometheusWriter();
+        metrics.Write(writer);
+        writer.Family("fwmark_killswitch_dropped_packets_total", "counter",
+            "Packets entering the node with the mark, to a unicast destination not local to the node, for which a FIB lookup with the mark (after DNAT and the filter hooks) finds no route: dropped by the kill switch (or no route at all). Counted by the agent's table inet fwmark-metrics, from its first scrape.");
+        try
+        {
+            var counts = drops.Read([.. report.Marks.Where(m => m.Configured).Select(m => m.Mark)]);
+            foreach (var mark in report.Marks.Where(m => m.Configured))
+            {
+                foreach (var family in new[] { "ipv4", "ipv6" })
+                {
+                    writer.Sample("fwmark_killswitch_dropped_packets_total", counts.GetValueOrDefault((mark.Mark.Value, mark.Mark.Mask, family)),
+                        ("mark", mark.Label), ("value", $"0x{mark.Mark.Value:x}"), ("mask", $"0x{mark.Mark.Mask:x}"), ("family", family));
+                }
+            }
+        }
+        catch (DataplaneException e)
+        {
+            metrics.Failed("count kill-switch drops");
+            log.WriteLine($"fwmark agent: metrics: {e.Message}");
+        }
+
+        StatusMetrics.Write(writer, report, includeAgentHeartbeat: false);
+        return writer.ToString();
     }
 
     private static TimeSpan ParseInterval(string? text)

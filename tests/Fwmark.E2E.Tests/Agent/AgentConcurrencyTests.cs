@@ -144,10 +144,12 @@ public sealed partial class AgentConcurrencyTests(ITestOutputHelper output)
         return [.. NamePattern().Matches(text).Select(m => (m.Groups[1].Value, (string?)m.Groups[2].Value))];
     }
 
-    [GeneratedRegex(@"(?<=[{,]\s+)([0-9a-f:.]+) comment ""([^""]*)""")]
+    // The sets count per element: "ADDR counter packets N bytes N comment ..." (docs/cli.md, per-element counters).
+    [GeneratedRegex(@"(?<=[{,]\s+)([0-9a-f:.]+)(?: counter packets \d+ bytes \d+)? comment ""([^""]*)""")]
     private static partial Regex ElementPattern();
 
-    [GeneratedRegex(@"(?<=[{,]\s+)""([^""]+)"" comment ""([^""]*)""")]
+    // Interface names likewise: "\"NAME\" counter packets N bytes N comment ...".
+    [GeneratedRegex(@"(?<=[{,]\s+)""([^""]+)""(?: counter packets \d+ bytes \d+)? comment ""([^""]*)""")]
     private static partial Regex NamePattern();
 
     private static IReadOnlyList<IPAddress> AddressesOf(int i) => i % 4 == 0

@@ -33,7 +33,7 @@ public sealed class GuardTableTests : KernelTestBase
 
         var listing = Node.Run("nft", "list", "table", "inet", "fwmark-guard").Stdout;
         Assert.Contains("flags owner", listing);
-        Assert.Contains($"{A} comment \"{PodA.Tag}\"", listing);
+        Assert.Contains($"{A} counter packets 0 bytes 0 comment \"{PodA.Tag}\"", listing);
         Assert.Contains("priority mangle + 1", listing);
         var (_, code, _, error, _) = Node.Exec("nft", "delete", "table", "inet", "fwmark-guard");
         Assert.NotEqual(0, code);
@@ -99,7 +99,7 @@ public sealed class GuardTableTests : KernelTestBase
 
         var elements = Node.Run("nft", "list", "table", "inet", "fwmark").Stdout;
         Assert.DoesNotContain($"{A} ", elements);
-        Assert.Contains($"{B} comment \"{PodB.Tag}\"", elements);
+        Assert.Contains($"{B} counter packets 0 bytes 0 comment \"{PodB.Tag}\"", elements);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), AgentHandoff.MaxWait);
     }
 
@@ -119,7 +119,7 @@ public sealed class GuardTableTests : KernelTestBase
         // Under the lock, the repair then adds what the mirror holds and the table lacks.
         var repairs = MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance);
         Assert.Contains(repairs, r => r.Contains("1 element(s) were missing", StringComparison.Ordinal));
-        Assert.Contains($"{A} comment \"{PodA.Tag}\"", Node.Run("nft", "list", "table", "inet", "fwmark").Stdout);
+        Assert.Contains($"{A} counter packets 0 bytes 0 comment \"{PodA.Tag}\"", Node.Run("nft", "list", "table", "inet", "fwmark").Stdout);
         Assert.Empty(MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance));
     }
 
@@ -148,11 +148,11 @@ public sealed class GuardTableTests : KernelTestBase
 
         var bridge = Node.Run("nft", "list", "table", "bridge", "fwmark-guard").Stdout;
         Assert.Contains("flags owner", bridge);
-        Assert.Contains($"\"vethA\" comment \"{PodA.Tag}\"", bridge);
+        Assert.Contains($"\"vethA\" counter packets 0 bytes 0 comment \"{PodA.Tag}\"", bridge);
         Assert.Contains("priority filter + 1", bridge);
         Assert.Contains($"iifname @ports-{Vpn.ChainName} goto {Vpn.ChainName}", bridge);
         var inet = Node.Run("nft", "list", "table", "inet", "fwmark-guard").Stdout;
-        Assert.Contains($"\"caliB\" comment \"{PodB.Tag}\"", inet);
+        Assert.Contains($"\"caliB\" counter packets 0 bytes 0 comment \"{PodB.Tag}\"", inet);
         Assert.Contains("chain replies", inet);
         var (_, code, _, error, _) = Node.Exec("nft", "delete", "table", "bridge", "fwmark-guard");
         Assert.NotEqual(0, code);
@@ -160,8 +160,8 @@ public sealed class GuardTableTests : KernelTestBase
 
         // The restore brings both of the plugin's tables back, with their names.
         Assert.Equal(2, MainTableRepair.TryRestoreMissing(owner, mirror, [], NoAttachmentRecord.Instance));
-        Assert.Contains($"\"vethA\" comment \"{PodA.Tag}\"", Node.Run("nft", "list", "table", "bridge", "fwmark").Stdout);
-        Assert.Contains($"\"caliB\" comment \"{PodB.Tag}\"", Node.Run("nft", "list", "table", "inet", "fwmark").Stdout);
+        Assert.Contains($"\"vethA\" counter packets 0 bytes 0 comment \"{PodA.Tag}\"", Node.Run("nft", "list", "table", "bridge", "fwmark").Stdout);
+        Assert.Contains($"\"caliB\" counter packets 0 bytes 0 comment \"{PodB.Tag}\"", Node.Run("nft", "list", "table", "inet", "fwmark").Stdout);
         Assert.Empty(Dataplane.VerifyTarget(PodA, Port("vethA"), Vpn));
         Assert.Empty(MainTableRepair.Repair(owner, mirror, [], NoAttachmentRecord.Instance));
     }
@@ -216,7 +216,7 @@ public sealed class GuardTableTests : KernelTestBase
 
         var bridge = Node.Run("nft", "list", "table", "bridge", "fwmark").Stdout;
         Assert.DoesNotContain("\"vethA\"", bridge);
-        Assert.Contains($"\"vethB\" comment \"{PodB.Tag}\"", bridge);
+        Assert.Contains($"\"vethB\" counter packets 0 bytes 0 comment \"{PodB.Tag}\"", bridge);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), AgentHandoff.MaxWait);
     }
 

@@ -32,7 +32,7 @@ public class ConnmarkInstallTests : KernelTestBase
             """.ReplaceLineEndings("\n"),
             ruleset,
             StringComparison.Ordinal);
-        Assert.Contains("10.88.0.5 comment", ruleset, StringComparison.Ordinal);
+        Assert.Contains("10.88.0.5 counter packets 0 bytes 0 comment", ruleset, StringComparison.Ordinal);
         Assert.Contains("ip saddr @pods4-mark-00000010-00000010-connmark goto mark-00000010-00000010-connmark", ruleset, StringComparison.Ordinal);
         Assert.Equal([("10.88.0.5", PodA.Tag, VpnConnmark.ChainName)], NftJson.Elements(NftOracle.Json(Node), "pods4"));
         Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], VpnConnmark));

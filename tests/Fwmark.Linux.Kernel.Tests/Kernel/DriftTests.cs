@@ -24,6 +24,7 @@ public class DriftTests : KernelTestBase
         { "ct direction reply flipped to original", "rule \"ct direction reply return\" in chain prerouting was changed: expression 2 is cmp(" },
         { "lookup inverted", "rule \"ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010\" in chain prerouting was changed: expression 4 is lookup(" },
         { "set made an interval set", "set pods4-mark-00000010-00000010 has key type 7 (4 bytes), flags 0x4" },
+        { "set made without counters (an older fwmark's)", "set pods4-mark-00000010-00000010 has no element expressions where fwmark makes a counter per element" },
         { "foreign base chain", "chain sneaky in table inet fwmark was not made by fwmark (type filter hook prerouting priority -300; policy drop" },
     };
 
@@ -125,6 +126,15 @@ public class DriftTests : KernelTestBase
                 Node.Run("nft", "delete", "set", "inet", "fwmark", set4);
                 Node.Run("nft", "add", "set", "inet", "fwmark", set4, "{ type ipv4_addr; flags interval; }");
                 Node.Run("nft", "add", "element", "inet", "fwmark", set4, $"{{ 10.88.0.5 comment \"{PodA.Tag}\" }}");
+                break;
+            case "set made without counters (an older fwmark's)":
+                Node.Run("nft", "flush", "chain", "inet", "fwmark", "prerouting");
+                Node.Run("nft", "delete", "set", "inet", "fwmark", set4);
+                Node.Run("nft", "add", "set", "inet", "fwmark", set4, "{ type ipv4_addr; }");
+                Node.Run("nft", "add", "element", "inet", "fwmark", set4, $"{{ 10.88.0.5 comment \"{PodA.Tag}\" }}");
+                Node.Run("nft", "add", "rule", "inet", "fwmark", "prerouting", "ct", "direction", "reply", "return", "comment", ReplyComment);
+                Node.Run("nft", "add", "rule", "inet", "fwmark", "prerouting", "ip", "saddr", $"@{set4}", "goto", mark, "comment", $"\"IPv4 pods of {mark}\"");
+                Node.Run("nft", "add", "rule", "inet", "fwmark", "prerouting", "ip6", "saddr", $"@pods6-{mark}", "goto", mark, "comment", $"\"IPv6 pods of {mark}\"");
                 break;
             case "foreign base chain":
                 Node.Run("nft", "add", "chain", "inet", "fwmark", "sneaky", "{ type filter hook prerouting priority -300; policy drop; }");

@@ -19,15 +19,18 @@ public class InstallTests : KernelTestBase
             table inet fwmark {
             	set pods4-mark-00000010-00000010 {
             		type ipv4_addr
-            		elements = { 10.88.0.5 comment "{{PodA.Tag}}" }
+            		counter
+            		elements = { 10.88.0.5 counter packets 0 bytes 0 comment "{{PodA.Tag}}" }
             	}
 
             	set pods6-mark-00000010-00000010 {
             		type ipv6_addr
+            		counter
             	}
 
             	set ifaces-mark-00000010-00000010 {
             		type ifname
+            		counter
             	}
 
             	chain prerouting {

@@ -9,6 +9,8 @@ namespace Fwmark.Linux.Tests.Kernel;
 /// <summary>The interface paths against the kernel: both tables, one transaction, owner tags, reuse, DEL, GC, CHECK.</summary>
 public class InterfaceKeyTests : KernelTestBase
 {
+    private static readonly AttachmentOwner PodC = new("net2", "container-c", "eth0");
+
     private static MarkTarget Port(string name, params string[] addresses) =>
         new(new AttachmentPath(MarkKeying.BridgePort, name, "test"), [.. addresses.Select(Ip)]);
 
@@ -127,6 +129,46 @@ public class InterfaceKeyTests : KernelTestBase
         Assert.Contains("hook prerouting priority -200;", bridge);
         Assert.DoesNotContain("priority 0;", bridge);
         Assert.Empty(Dataplane.VerifyTarget(PodA, Port("vethA", "10.88.0.5"), Vpn));
+    }
+
+    [Fact]
+    public void Ifname_sets_of_an_older_version_without_counters_are_reported_and_remade_with_their_names_by_the_next_install()
+    {
+        Dataplane.InstallTarget(PodA, Port("vethA", "10.88.0.5"), Vpn);
+        Dataplane.InstallTarget(PodC, Routed("caliC", "10.88.0.7"), Vpn);
+        var (ports, ifaces, mark) = ($"ports-{Vpn.ChainName}", $"ifaces-{Vpn.ChainName}", Vpn.ChainName);
+        // What an fwmark before per-element counters made: both ifname sets without the counter template.
+        Node.Run("nft", "flush", "chain", "bridge", "fwmark", "prerouting");
+        Node.Run("nft", "delete", "set", "bridge", "fwmark", ports);
+        Node.Run("nft", "add", "set", "bridge", "fwmark", ports, "{ type ifname; }");
+        Node.Run("nft", "add", "element", "bridge", "fwmark", ports, $"{{ \"vethA\" comment \"{PodA.Tag}\" }}");
+        Node.Run("nft", "add", "rule", "bridge", "fwmark", "prerouting", "iifname", $"@{ports}", "goto", mark, "comment", $"\"bridged pods of {mark}\"");
+        Node.Run("nft", "flush", "chain", "inet", "fwmark", "prerouting");
+        Node.Run("nft", "delete", "set", "inet", "fwmark", ifaces);
+        Node.Run("nft", "add", "set", "inet", "fwmark", ifaces, "{ type ifname; }");
+        Node.Run("nft", "add", "element", "inet", "fwmark", ifaces, $"{{ \"caliC\" comment \"{PodC.Tag}\" }}");
+        Node.Run("nft", "add", "rule", "inet", "fwmark", "prerouting", "ct", "direction", "reply", "return", "comment", "\"replies of connections opened to the pod keep the main path\"");
+        Node.Run("nft", "add", "rule", "inet", "fwmark", "prerouting", "iifname", $"@{ifaces}", "goto", mark, "comment", $"\"routed pods of {mark}\"");
+        Node.Run("nft", "add", "rule", "inet", "fwmark", "prerouting", "ip", "saddr", $"@pods4-{mark}", "goto", mark, "comment", $"\"IPv4 pods of {mark}\"");
+        Node.Run("nft", "add", "rule", "inet", "fwmark", "prerouting", "ip6", "saddr", $"@pods6-{mark}", "goto", mark, "comment", $"\"IPv6 pods of {mark}\"");
+        Assert.False(new Status.KernelMarkingReader(Node.Path).Read().Counters);
+
+        Assert.Contains(Dataplane.VerifyTarget(PodA, Port("vethA", "10.88.0.5"), Vpn), p => p.Contains($"set {ports} has no element expressions where fwmark makes a counter per element", StringComparison.Ordinal));
+        Assert.Contains(Dataplane.VerifyTarget(PodC, Routed("caliC", "10.88.0.7"), Vpn), p => p.Contains($"set {ifaces} has no element expressions where fwmark makes a counter per element", StringComparison.Ordinal));
+        var before = Generation();
+
+        Dataplane.InstallTarget(PodB, Port("vethB", "10.88.0.6"), Vpn);
+
+        Assert.Equal(before + 1, Generation()); // both sets re-made and PodB added in one commit
+        Assert.Equal([("vethA", PodA.Tag), ("vethB", PodB.Tag)], Names("bridge", "ports-").Order());
+        Assert.Equal([("caliC", PodC.Tag)], Names("inet", "ifaces-"));
+        Assert.Contains($"\"vethA\" counter packets 0 bytes 0 comment \"{PodA.Tag}\"", Node.Run("nft", "list", "table", "bridge", "fwmark").Stdout);
+        Assert.Contains($"\"caliC\" counter packets 0 bytes 0 comment \"{PodC.Tag}\"", Node.Run("nft", "list", "table", "inet", "fwmark").Stdout);
+        var snapshot = new Status.KernelMarkingReader(Node.Path).Read();
+        Assert.True(snapshot.Counters);
+        Assert.All(snapshot.Elements, e => Assert.NotNull(e.Counter));
+        Assert.Empty(Dataplane.VerifyTarget(PodA, Port("vethA", "10.88.0.5"), Vpn));
+        Assert.Empty(Dataplane.VerifyTarget(PodC, Routed("caliC", "10.88.0.7"), Vpn));
     }
 
     private List<(string Name, string? Comment)> Names(string family, string prefix) =>

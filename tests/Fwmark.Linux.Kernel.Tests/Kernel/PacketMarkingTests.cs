@@ -63,6 +63,62 @@ public class PacketMarkingTests : KernelTestBase
     }
 
     [Fact]
+    public void Each_element_counts_exactly_its_own_packets_and_bytes_as_status_reads_them()
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5"), Ip("2001:db8::5")], Vpn);
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
+
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+        Send(_pod, Ip("2001:db8::5"), Ip("2001:db8::1"));
+        WaitForCounter(3);
+
+        var snapshot = new Status.KernelMarkingReader(Node.Path).Read();
+        Assert.True(snapshot.Counters);
+        var counters = snapshot.Elements.ToDictionary(e => e.Key, e => e.Counter);
+        // One-byte UDP datagrams: 20 + 8 + 1 bytes over IPv4, 40 + 8 + 1 over IPv6 (the counter sees the IP packet).
+        Assert.Equal(new Fwmark.Core.Status.ElementCounter(2, 58), counters["10.88.0.5"]);
+        Assert.Equal(new Fwmark.Core.Status.ElementCounter(1, 49), counters["2001:db8::5"]);
+        Assert.Equal(new Fwmark.Core.Status.ElementCounter(0, 0), counters["10.88.0.6"]);
+        Assert.All(snapshot.Elements, e => Assert.Equal(Vpn.ChainName, e.Mark.ChainName));
+    }
+
+    [Fact]
+    public void An_interface_key_counts_every_packet_of_its_interface_whatever_the_source_as_status_reads_it()
+    {
+        // vnode is the packet's input interface (the routed path); a bridge port elsewhere sees no packet.
+        var routed = new Core.Paths.AttachmentPath(Core.Paths.MarkKeying.InputInterface, "vnode", "test");
+        var port = new Core.Paths.AttachmentPath(Core.Paths.MarkKeying.BridgePort, "vethB", "test");
+        Dataplane.InstallTarget(PodA, new Core.Paths.MarkTarget(routed, [Ip("10.88.0.5")]), Vpn);
+        Dataplane.InstallTarget(PodB, new Core.Paths.MarkTarget(port, [Ip("10.88.0.6")]), Vpn);
+
+        Send(_pod, Ip("10.88.0.5"), Ip("10.88.0.1"));
+        Send(_pod, Ip("10.88.0.6"), Ip("10.88.0.1")); // another source: the interface key marks it all the same
+        Send(_pod, Ip("2001:db8::5"), Ip("2001:db8::1"));
+        // The bridge table has a mark chain of the same name, so wait on the element's own counter.
+        var deadline = DateTime.UtcNow + Patience;
+        var snapshot = new Status.KernelMarkingReader(Node.Path).Read();
+        while (snapshot.Elements.Single(e => e.Key == "vnode").Counter?.Packets < 3 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+            snapshot = new Status.KernelMarkingReader(Node.Path).Read();
+        }
+
+        Thread.Sleep(200); // nothing more may come: the packets counted are exactly the ones sent
+        snapshot = new Status.KernelMarkingReader(Node.Path).Read();
+        Assert.True(snapshot.Counters);
+        var byKey = snapshot.Elements.ToDictionary(e => e.Key);
+        Assert.Equal(2, byKey.Count);
+        var iface = byKey["vnode"];
+        Assert.Equal((Core.Status.MarkedKeyKind.Interface, Core.Paths.MarkKeying.InputInterface, "ifaces-" + Vpn.ChainName, PodA.Tag), (iface.Kind, iface.Keying, iface.Set, iface.Comment));
+        // 20 + 8 + 1 bytes twice over IPv4, 40 + 8 + 1 over IPv6.
+        Assert.Equal(new Core.Status.ElementCounter(3, 107), iface.Counter);
+        var bridged = byKey["vethB"];
+        Assert.Equal((Core.Paths.MarkKeying.BridgePort, "ports-" + Vpn.ChainName, PodB.Tag), (bridged.Keying, bridged.Set, bridged.Comment));
+        Assert.Equal(new Core.Status.ElementCounter(0, 0), bridged.Counter);
+    }
+
+    [Fact]
     public void The_mark_sets_only_the_bits_inside_the_mask()
     {
         // Before fwmark (raw priority) give every pod packet bit 0x100; after it (priority 0)

@@ -21,7 +21,7 @@ namespace Fwmark.Linux.Tests.Encoding;
 ///   NLM_F_ACK everywhere (to confirm each message), NLM_F_CREATE on NEWTABLE and NLM_F_EXCL on
 ///   NEWSETELEM. <see cref="WithFlags"/> patches only those two bytes.
 /// - NEWSET: nft appends NFTA_SET_USERDATA (byte-order hints for its own printer; removed,
-///   nlmsg_len 112→100) and numbers NFTA_SET_ID from 1, we use the sequence number (1→2).
+///   nlmsg_len 132→120) and numbers NFTA_SET_ID from 1, we use the sequence number (1→2).
 /// - lookup: nft also sends NFTA_LOOKUP_SET_ID; we refer to the set by name only (8 bytes
 ///   removed, the enclosing lengths reduced by 8: 376→368).
 /// - NEWSETELEM: nft also sends NFTA_SET_ELEM_LIST_SET_ID (8 bytes removed, 108→100).
@@ -76,11 +76,13 @@ public class NftOracleBytesTests
     [Fact]
     public void New_address_set_matches_nft_without_its_printer_hints()
     {
+        // Captured from `add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }`:
+        // the counter template is one NFTA_SET_EXPR (type 17, nested) holding "counter" and empty data.
         var edited =
-            "64000000090a01040200000000000000010000000b00010066776d61726b0000" +
+            "78000000090a01040200000000000000010000000b00010066776d61726b0000" +
             "21000200706f6473342d6d61726b2d30303030303031302d3030303030303130" +
             "0000000008000300000000000800040000000007080005000000000408000a00" +
-            "00000002";
+            "00000002" + "140011800c000100636f756e7465720004000280";
         AssertEncodes(WithFlags(edited, Request | Ack | Create), new AddSetOp(FwmarkRuleset.Set4(Mark.ChainName)), 2);
     }
 

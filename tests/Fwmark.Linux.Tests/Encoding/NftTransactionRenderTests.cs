@@ -24,7 +24,7 @@ public class NftTransactionRenderTests
         Assert.Equal(
             """
             add table inet fwmark
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             flush chain inet fwmark prerouting
             add rule inet fwmark mark-00000010-00000010 meta mark set meta mark & 0xffffffef | 0x00000010 counter comment "set mark 0x00000010 under mask 0x00000010"

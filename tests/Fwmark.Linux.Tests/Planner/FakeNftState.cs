@@ -26,6 +26,9 @@ internal sealed class FakeNftState : INftState
 
     public int ElementDumps { get; private set; }
 
+    /// <summary>Sets reported without a counter template, as a fwmark version before per-element counters made them.</summary>
+    public HashSet<string> SetsWithoutCounters { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The structure Install makes for <paramref name="marks"/> (sets, prerouting, mark and restore chains), no elements.</summary>
     public static FakeNftState Healthy(params MarkSpec[] marks)
     {
@@ -75,7 +78,7 @@ internal sealed class FakeNftState : INftState
 
     public IReadOnlyList<string> SetNames() => [.. Sets.Keys];
 
-    /// <summary>Plain sets of the right key type (what Install makes), the chains and rules as they are.</summary>
+    /// <summary>Plain sets of the right key type with a counter (what Install makes) unless listed in <see cref="SetsWithoutCounters"/>, the chains and rules as they are.</summary>
     public NftTableSnapshot Structure() => TableFlags is null
         ? new NftTableSnapshot(null, [], [], [])
         : new NftTableSnapshot(
@@ -84,7 +87,7 @@ internal sealed class FakeNftState : INftState
             [.. Sets.Keys.Select(n => SetInfo(n, KeyOf(n)))],
             RuleList);
 
-    /// <summary>The bridge table as it is: its chains, a plain port set per mark chain of the inet table, its rules.</summary>
+    /// <summary>The bridge table as it is: its chains, a plain port set with a counter per mark chain of the inet table (none when listed in <see cref="SetsWithoutCounters"/>), its rules.</summary>
     public NftTableSnapshot BridgeStructure()
     {
         if (BridgeRuleList is null)
@@ -105,7 +108,9 @@ internal sealed class FakeNftState : INftState
         : set.StartsWith(InterfaceRuleset.InterfacePrefix, StringComparison.Ordinal) ? NftKeyType.IfName
         : NftKeyType.IPv4Address;
 
-    private static NftSetInfo SetInfo(string name, NftKeyType key) => new(name, 0, key.TypeId, key.Length, false);
+    /// <summary>A plain set of the key type with the counter Install gives it, unless listed in <see cref="SetsWithoutCounters"/> (an older fwmark's).</summary>
+    private NftSetInfo SetInfo(string name, NftKeyType key) =>
+        new(name, 0, key.TypeId, key.Length, false) { Expressions = SetsWithoutCounters.Contains(name) ? [] : ["counter"] };
 
     public IReadOnlyList<NftRuleInfo> Rules() => RuleList;
 

@@ -27,9 +27,9 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
-            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; counter; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
@@ -54,9 +54,9 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010-connmark { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010-connmark { type ipv6_addr; }
-            add set inet fwmark ifaces-mark-00000010-00000010-connmark { type ifname; }
+            add set inet fwmark pods4-mark-00000010-00000010-connmark { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010-connmark { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010-connmark { type ifname; counter; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010-connmark
@@ -109,12 +109,12 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
-            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
-            add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; }
-            add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; counter; }
+            add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; counter; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
@@ -181,12 +181,12 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
-            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
-            add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; }
-            add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; counter; }
+            add set inet fwmark pods4-mark-00000888-00000fff { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000888-00000fff { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000888-00000fff { type ifname; counter; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
@@ -211,9 +211,9 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
-            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; counter; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
@@ -223,6 +223,41 @@ public class NftPlannerTests
             add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
             add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
             add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5 comment "{{PodA.Tag}}" }
+
+            """,
+            plan);
+    }
+
+    [Fact]
+    public void Install_on_sets_of_an_older_version_without_counters_remakes_them_with_their_elements_in_one_transaction()
+    {
+        var state = FakeNftState.Healthy(Vpn).WithElement(Vpn, "10.88.0.5", PodA.Tag).WithElement(Vpn, "2001:db8::5", PodA.Tag);
+        state.SetsWithoutCounters.UnionWith(FwmarkRuleset.SetsOf(Vpn.ChainName).Select(s => s.Name));
+
+        var plan = NftPlanner.Install(state, PodB, Ips("10.88.0.6"), Vpn);
+
+        // prerouting is flushed first (its lookups refer to the sets), the sets are deleted, made again with
+        // the counter template and their elements, and prerouting refilled: all one commit, so no packet of
+        // PodA is ever looked up in a set without it.
+        AssertPlan(
+            $$"""
+            flush chain inet fwmark prerouting
+            delete set inet fwmark pods4-mark-00000010-00000010
+            delete set inet fwmark pods6-mark-00000010-00000010
+            add table inet fwmark
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; counter; }
+            add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
+            add chain inet fwmark mark-00000010-00000010
+            add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.5 comment "{{PodA.Tag}}" }
+            add element inet fwmark pods6-mark-00000010-00000010 { 2001:db8::5 comment "{{PodA.Tag}}" }
+            add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010 comment "routed pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
+            add element inet fwmark pods4-mark-00000010-00000010 { 10.88.0.6 comment "{{PodB.Tag}}" }
 
             """,
             plan);
@@ -303,9 +338,9 @@ public class NftPlannerTests
         AssertPlan(
             $$"""
             add table inet fwmark
-            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; }
-            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; }
-            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; }
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; counter; }
             add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
             add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
             add chain inet fwmark mark-00000010-00000010
@@ -316,7 +351,7 @@ public class NftPlannerTests
             add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
             add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
             add table bridge fwmark
-            add set bridge fwmark ports-mark-00000010-00000010 { type ifname; }
+            add set bridge fwmark ports-mark-00000010-00000010 { type ifname; counter; }
             add chain bridge fwmark prerouting { type filter hook prerouting priority -200; policy accept; }
             add chain bridge fwmark mark-00000010-00000010
             add rule bridge fwmark mark-00000010-00000010 meta mark set meta mark & 0xffffffef | 0x00000010 counter comment "set mark 0x00000010 under mask 0x00000010"
@@ -391,6 +426,52 @@ public class NftPlannerTests
         Assert.Contains($"add rule bridge fwmark {Vpn.ChainName} ", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("inet fwmark", plan, StringComparison.Ordinal); // the inet table is healthy: no writes there
         Assert.DoesNotContain("element", plan, StringComparison.Ordinal); // the port is already PodA's
+    }
+
+    [Fact]
+    public void Install_on_ifname_sets_of_an_older_version_without_counters_remakes_both_with_their_names_in_one_transaction()
+    {
+        var ports = InterfaceRuleset.PortSet(Vpn.ChainName).Name;
+        var ifaces = InterfaceRuleset.InterfaceSet(Vpn.ChainName).Name;
+        var state = FakeNftState.Healthy(Vpn)
+            .WithName(InterfaceRuleset.BridgeTable, ports, "veth1", PodA.Tag)
+            .WithName(FwmarkRuleset.Table, ifaces, "cali1", OtherNetwork.Tag);
+        state.BridgeRuleList = [];
+        state.AddBridgeRules(Vpn);
+        state.SetsWithoutCounters.UnionWith([ports, ifaces]);
+
+        var plan = NftPlanner.Install(state, PodB, Port("veth2", "10.88.0.6"), Vpn);
+
+        // Each table: prerouting flushed (its lookup refers to the set), the set deleted and made again with the
+        // counter template, its owner-tagged names put back, prerouting refilled; then PodB's port. One commit.
+        AssertPlan(
+            $$"""
+            flush chain inet fwmark prerouting
+            delete set inet fwmark ifaces-mark-00000010-00000010
+            add table inet fwmark
+            add set inet fwmark pods4-mark-00000010-00000010 { type ipv4_addr; counter; }
+            add set inet fwmark pods6-mark-00000010-00000010 { type ipv6_addr; counter; }
+            add set inet fwmark ifaces-mark-00000010-00000010 { type ifname; counter; }
+            add chain inet fwmark prerouting { type filter hook prerouting priority -150; policy accept; }
+            add chain inet fwmark replies { type filter hook prerouting priority -151; policy accept; }
+            add chain inet fwmark mark-00000010-00000010
+            add element inet fwmark ifaces-mark-00000010-00000010 { "cali1" comment "{{OtherNetwork.Tag}}" }
+            add rule inet fwmark prerouting ct direction reply return comment "replies of connections opened to the pod keep the main path"
+            add rule inet fwmark prerouting iifname @ifaces-mark-00000010-00000010 goto mark-00000010-00000010 comment "routed pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip saddr @pods4-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv4 pods of mark-00000010-00000010"
+            add rule inet fwmark prerouting ip6 saddr @pods6-mark-00000010-00000010 goto mark-00000010-00000010 comment "IPv6 pods of mark-00000010-00000010"
+            flush chain bridge fwmark prerouting
+            delete set bridge fwmark ports-mark-00000010-00000010
+            add table bridge fwmark
+            add set bridge fwmark ports-mark-00000010-00000010 { type ifname; counter; }
+            add chain bridge fwmark prerouting { type filter hook prerouting priority -200; policy accept; }
+            add chain bridge fwmark mark-00000010-00000010
+            add element bridge fwmark ports-mark-00000010-00000010 { "veth1" comment "{{PodA.Tag}}" }
+            add rule bridge fwmark prerouting iifname @ports-mark-00000010-00000010 goto mark-00000010-00000010 comment "bridged pods of mark-00000010-00000010"
+            add element bridge fwmark ports-mark-00000010-00000010 { "veth2" comment "{{PodB.Tag}}" }
+
+            """,
+            plan);
     }
 
     private static MarkTarget Port(string name, params string[] addresses) =>
