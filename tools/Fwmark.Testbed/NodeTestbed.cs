@@ -27,9 +27,8 @@ public sealed class NodeTestbed : IDisposable
         Directory.CreateDirectory(WorkDir);
         cleanup.Push($"work dir {WorkDir}", () => Directory.Delete(WorkDir, recursive: true));
 
+        // Its own state dir (Netns.Create gives every namespace one): never the machine's /run/fwmark.
         Node = NewNetns("node");
-        // The plugin's lock and attachment records of this run: never the machine's /run/fwmark.
-        Node.Environment = new Dictionary<string, string?> { [StateDirVariable] = StateDir };
         var mainNs = NewNetns("main");
         var vpnNs = NewNetns("vpn");
         Inet = NewNetns("inet");
@@ -51,7 +50,7 @@ public sealed class NodeTestbed : IDisposable
     public string WorkDir { get; }
 
     /// <summary>The plugin's state directory of this run (FWMARK_RUN_DIR of every command in <see cref="Node"/>).</summary>
-    public string StateDir => System.IO.Path.Combine(WorkDir, "run-fwmark");
+    public string StateDir => Node.Environment[StateDirVariable]!;
 
     /// <summary>Where the plugin keeps its records in this run (docs/records.md).</summary>
     public string RecordsDir => System.IO.Path.Combine(StateDir, "attachments");

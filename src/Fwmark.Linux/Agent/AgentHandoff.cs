@@ -27,6 +27,10 @@ internal static class AgentHandoff
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>Each of the plugin's tables with the agent's guard of it.</summary>
+    private static readonly (NftTable Plugin, NftTable Guard)[] Guarded =
+        [(FwmarkRuleset.Table, GuardTable.Table), (InterfaceRuleset.BridgeTable, GuardTable.BridgeTable)];
+
     /// <summary>
     /// Returns true when it waited for a restore that happened. Each of the plugin's tables is looked at: the
     /// bridge table (bridge-port keys) can be deleted alone (`nft delete table bridge fwmark`), and a DEL of a
@@ -83,13 +87,13 @@ internal static class AgentHandoff
     /// </summary>
     public static void EnsureNotGuarded(NetlinkConversation socket, Core.AttachmentOwner owner)
     {
-        foreach (var table in new[] { GuardTable.Table, GuardTable.BridgeTable })
+        foreach (var table in Guarded.Select(t => t.Guard))
         {
             var client = new NftClient(socket, table);
             var names = new NftNameSetClient(socket, table);
             foreach (var set in client.DumpSetNames())
             {
-                var comments = set.StartsWith(InterfaceRuleset.PortPrefix, StringComparison.Ordinal) || set.StartsWith(InterfaceRuleset.InterfacePrefix, StringComparison.Ordinal)
+                var comments = NftEvent.IsNameSet(set)
                     ? names.DumpElements(set).Select(e => e.Comment)
                     : client.DumpElements(set).Select(e => e.Comment);
                 if (comments.Any(c => NftPlanner.IsTaggedBy(c, owner)))
@@ -105,8 +109,8 @@ internal static class AgentHandoff
 
     /// <summary>The plugin's tables that are missing while their guard holds sets: the agent will restore them.</summary>
     private static List<NftTable> Awaited(NetlinkConversation socket) =>
-        new[] { (FwmarkRuleset.Table, GuardTable.Table), (InterfaceRuleset.BridgeTable, GuardTable.BridgeTable) }
-            .Where(t => TableReader.Flags(socket, t.Item1) is null && new NftClient(socket, t.Item2).DumpSetNames().Count > 0)
-            .Select(t => t.Item1)
+        Guarded
+            .Where(t => TableReader.Flags(socket, t.Plugin) is null && new NftClient(socket, t.Guard).DumpSetNames().Count > 0)
+            .Select(t => t.Plugin)
             .ToList();
 }

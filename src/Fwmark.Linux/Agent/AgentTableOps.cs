@@ -101,12 +101,12 @@ internal sealed record AddElementsOp(string Set, IReadOnlyList<NftElement> Eleme
         writer.EndMessage(message);
     }
 
-    /// <summary>Queues <paramref name="elements"/> (all of one set) as as few messages as the limit allows.</summary>
-    public static void Queue(NftTransaction transaction, string set, IEnumerable<NftElement> elements)
+    /// <summary>Queues <paramref name="elements"/> (all of one set) as as few messages as the limit allows, each through <paramref name="route"/>.</summary>
+    public static void Queue(NftTransaction transaction, string set, IEnumerable<NftElement> elements, Func<NftOperation, NftOperation> route)
     {
         foreach (var chunk in elements.Chunk(MaxPerMessage))
         {
-            transaction.Add(new AddElementsOp(set, chunk));
+            transaction.Add(route(new AddElementsOp(set, chunk)));
         }
     }
 
@@ -126,10 +126,7 @@ internal sealed record AddElementsOp(string Set, IReadOnlyList<NftElement> Eleme
         }
         else
         {
-            foreach (var chunk in list.Chunk(MaxPerMessage))
-            {
-                transaction.Add(route(new AddElementsOp(set.Name, [.. chunk.Select(k => new NftElement(set.Name, System.Net.IPAddress.Parse(k.Key), k.Comment))])));
-            }
+            Queue(transaction, set.Name, list.Select(k => new NftElement(set.Name, System.Net.IPAddress.Parse(k.Key), k.Comment)), route);
         }
 
         return list.Count;

@@ -96,6 +96,19 @@ internal sealed class ElementMirror
         }
     }
 
+    /// <summary>Puts <paramref name="key"/> (an address or an interface name as text, by the set's key type): the writer beside <see cref="Keys"/>.</summary>
+    public void PutKey(NftTable table, NftAddressSet set, string key, string? comment)
+    {
+        if (set.Key == NftKeyType.IfName)
+        {
+            PutName(table, set.Name, key, comment);
+        }
+        else
+        {
+            Put(set.Name, IPAddress.Parse(key), comment);
+        }
+    }
+
     public void PutName(NftTable table, string set, string name, string? comment)
     {
         if (AddSet(table, set) && NamesOf(table).TryGetValue(set, out var names))

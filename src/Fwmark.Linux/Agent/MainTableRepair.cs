@@ -1,4 +1,3 @@
-using System.Net;
 using Fwmark.Core.Agent;
 using Fwmark.Core.Paths;
 using Fwmark.Linux.Dataplane;
@@ -131,14 +130,7 @@ internal static class MainTableRepair
             var present = Present(state, repair, table, set, setNames.Contains(set.Name));
             foreach (var (key, comment) in present)
             {
-                if (set.Key == NftKeyType.IfName)
-                {
-                    mirror.PutName(table, set.Name, key, comment);
-                }
-                else
-                {
-                    mirror.Put(set.Name, IPAddress.Parse(key), comment);
-                }
+                mirror.PutKey(table, set, key, comment);
             }
 
             var missing = Wanted(mirror, table, set, record).Where(w => !present.ContainsKey(w.Key)).ToList();
@@ -148,14 +140,7 @@ internal static class MainTableRepair
             // from the mirror would lose it again.
             foreach (var (key, comment) in missing)
             {
-                if (set.Key == NftKeyType.IfName)
-                {
-                    mirror.PutName(table, set.Name, key, comment);
-                }
-                else
-                {
-                    mirror.Put(set.Name, IPAddress.Parse(key), comment);
-                }
+                mirror.PutKey(table, set, key, comment);
             }
         }
 
