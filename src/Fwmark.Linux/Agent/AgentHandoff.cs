@@ -31,17 +31,30 @@ internal static class AgentHandoff
     private static readonly (NftTable Plugin, NftTable Guard)[] Guarded =
         [(FwmarkRuleset.Table, GuardTable.Table), (InterfaceRuleset.BridgeTable, GuardTable.BridgeTable)];
 
+    /// <summary>What a handoff found.</summary>
+    public enum Outcome
+    {
+        /// <summary>No table of the plugin's was missing while its guard held sets: nothing to wait for.</summary>
+        NothingMissing,
+
+        /// <summary>A missing table came back (the agent restored it) while the call waited.</summary>
+        Restored,
+
+        /// <summary>A table was still missing after <see cref="MaxWait"/>.</summary>
+        GaveUp,
+    }
+
     /// <summary>
-    /// Returns true when it waited for a restore that happened. Each of the plugin's tables is looked at: the
+    /// Waits for the agent's restore when one is due. Each of the plugin's tables is looked at: the
     /// bridge table (bridge-port keys) can be deleted alone (`nft delete table bridge fwmark`), and a DEL of a
     /// bridge-port attachment acting on its absence would be undone by the restore just the same.
     /// </summary>
-    public static bool AwaitRestore(NetlinkConversation socket)
+    public static Outcome AwaitRestore(NetlinkConversation socket)
     {
         var waiting = Awaited(socket);
         if (waiting.Count == 0)
         {
-            return false;
+            return Outcome.NothingMissing;
         }
 
         var clock = Stopwatch.StartNew();
@@ -50,11 +63,11 @@ internal static class AgentHandoff
             Thread.Sleep(PollInterval);
             if (waiting.All(table => TableReader.Flags(socket, table) is not null))
             {
-                return true;
+                return Outcome.Restored;
             }
         }
 
-        return false;
+        return Outcome.GaveUp;
     }
 
     /// <summary>
@@ -64,11 +77,17 @@ internal static class AgentHandoff
     /// attachment's elements back for good. ADD and GC go ahead after the wait: what they make, the agent's
     /// repair keeps.
     /// </summary>
-    public static void AwaitRestoreBeforeDelete(NetlinkConversation socket)
+    public static Outcome AwaitRestoreBeforeDelete(NetlinkConversation socket)
     {
-        if (AwaitRestore(socket) || Awaited(socket) is not { Count: > 0 } missing)
+        var outcome = AwaitRestore(socket);
+        if (outcome != Outcome.GaveUp)
         {
-            return;
+            return outcome;
+        }
+
+        if (Awaited(socket) is not { Count: > 0 } missing)
+        {
+            return Outcome.Restored; // it came back after the last look
         }
 
         throw new Core.DataplaneException(

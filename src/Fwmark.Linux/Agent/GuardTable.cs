@@ -81,8 +81,16 @@ internal sealed class GuardTable : IDisposable
     private Copy _inet = new();
     private Copy _bridge = new();
 
+    private readonly StructureClaimFile? _claims;
+
     /// <param name="owner">The socket that creates and owns the tables; every change must go through it.</param>
-    public GuardTable(NetlinkConversation owner) => _owner = owner;
+    /// <param name="claims">The plugin's structure claims (Dataplane/StructureClaim.cs), to keep valid across the
+    /// guard's commits; null: leave them alone.</param>
+    public GuardTable(NetlinkConversation owner, StructureClaimFile? claims = null)
+    {
+        _owner = owner;
+        _claims = claims;
+    }
 
     public int ElementCount => _inet.Count + _bridge.Count;
 
@@ -109,10 +117,42 @@ internal sealed class GuardTable : IDisposable
             return 0;
         }
 
-        transaction.Commit(_owner);
+        CommitKeepingClaim(transaction);
         _inet = inet;
         _bridge = bridge;
         return changes;
+    }
+
+    /// <summary>
+    /// Commits a change of the guard tables only. Every commit moves the generation on, which would void the plugin's
+    /// structure claim after each pod's ADD (the guard mirrors it right after). So when a claim names the generation
+    /// now, the commit carries that generation: if the kernel takes it, nothing else was committed in between, the
+    /// plugin's tables are as claimed one generation later, and the claim moves on with it. Otherwise (someone
+    /// committed in between) the commit is made as always and the claim lapses.
+    /// </summary>
+    private void CommitKeepingClaim(NftTransaction transaction)
+    {
+        var netns = _owner.Transport.NetnsCookie;
+        if (_claims is not null && netns is not null
+            && _claims.Find(netns, new NftClient(_owner, Table).GetGeneration()) is { } claim)
+        {
+            try
+            {
+                transaction.Commit(_owner, claim.Generation);
+                if (claim.Next() is { } next)
+                {
+                    _claims.Write(next);
+                }
+
+                return;
+            }
+            catch (NftGenerationChangedException)
+            {
+                // Someone committed after the claim's generation: it no longer holds; commit as always.
+            }
+        }
+
+        transaction.Commit(_owner);
     }
 
     /// <summary>After a failed commit: re-learn what the guard tables really hold (reads are allowed to anyone).</summary>

@@ -79,7 +79,7 @@ public sealed class KernelRepairLoop : IDisposable
             NetlinkSubscription.RtnlIPv6RuleGroup);
         _owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, options.NetnsPath);
         _ownPort = NetlinkSubscription.PortId((NetlinkSocket)_owner.Transport);
-        _guard = new GuardTable(_owner);
+        _guard = new GuardTable(_owner, new StructureClaimFile(Path.GetDirectoryName(Path.GetFullPath(options.LockPath)) ?? "/"));
     }
 
     /// <summary>

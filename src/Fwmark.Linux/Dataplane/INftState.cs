@@ -10,6 +10,12 @@ namespace Fwmark.Linux.Dataplane;
 /// </summary>
 internal interface INftState
 {
+    /// <summary>
+    /// A claim that the structure is exact at the generation this plan reads (see <see cref="StructureClaim"/>), or
+    /// null: read and compare it.
+    /// </summary>
+    StructureClaim? Claim => null;
+
     /// <summary>Names of the sets of the table (a handful: two per mark chain).</summary>
     IReadOnlyList<string> SetNames();
 
@@ -42,8 +48,10 @@ internal interface INftState
 }
 
 /// <summary><see cref="INftState"/> read from the kernel over one netlink socket.</summary>
-internal sealed class NftClientState(NftTables tables) : INftState
+internal sealed class NftClientState(NftTables tables, StructureClaim? claim = null) : INftState
 {
+    public StructureClaim? Claim => claim;
+
     public IReadOnlyList<string> SetNames() => tables.Inet.DumpSetNames();
 
     public NftTableSnapshot Structure() => tables.Inet.ReadStructure();

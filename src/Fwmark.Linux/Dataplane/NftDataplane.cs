@@ -31,15 +31,21 @@ namespace Fwmark.Linux.Dataplane;
 public sealed class NftDataplane : IDataplane
 {
     private readonly KernelSession _session;
+    private readonly StructureClaimFile _claims;
 
     /// <param name="netnsPath">Network namespace to program (tests); null = the current one (production).</param>
     /// <param name="lockPath">Lock file serialising invocations; default <see cref="KernelSession.DefaultLockPath"/>.</param>
     /// <param name="lockTimeout">How long to wait for the lock; default <see cref="KernelSession.DefaultLockTimeout"/>.</param>
-    public NftDataplane(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null) =>
+    public NftDataplane(string? netnsPath = null, string? lockPath = null, TimeSpan? lockTimeout = null)
+    {
         _session = new KernelSession(NetlinkConstants.NETLINK_NETFILTER, netnsPath, lockPath, lockTimeout);
+        _claims = new StructureClaimFile(Path.GetDirectoryName(Path.GetFullPath(_session.LockPath)) ?? "/");
+    }
 
     public void InstallTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark) =>
-        Commit($"install mark {mark.Name} for {NftPlanner.Describe(owner)}", state => NftPlanner.Install(state, owner, target, mark));
+        _session.Locked(
+            $"install mark {mark.Name} for {NftPlanner.Describe(owner)}",
+            socket => Claimed(socket, state => NftPlanner.Install(state, owner, target, mark), Agent.AgentHandoff.AwaitRestore));
 
     /// <summary>
     /// Also succeeds when the lock's directory cannot be used but nothing of the attachment is in the
@@ -52,11 +58,7 @@ public sealed class NftDataplane : IDataplane
             {
                 // As in Commit: a DEL in the gap after a flush would find nothing, and the agent's restore would
                 // then bring its elements back (Agent/AgentHandoff.cs); so also before a re-plan after a flush.
-                var removed = GenerationChecked.Run(
-                    socket,
-                    FwmarkRuleset.Table,
-                    () => NftPlanner.RemoveKeys(new NftClientState(new NftTables(socket)), owner, keys),
-                    () => Agent.AgentHandoff.AwaitRestoreBeforeDelete(socket)).Operations.Count;
+                var removed = Claimed(socket, state => NftPlanner.RemoveKeys(state, owner, keys), Agent.AgentHandoff.AwaitRestoreBeforeDelete).Operations.Count;
                 if (removed == 0)
                 {
                     Agent.AgentHandoff.EnsureNotGuarded(socket, owner);
@@ -71,9 +73,13 @@ public sealed class NftDataplane : IDataplane
         Commit($"collect stale marks of network {network}", state => NftPlanner.Collect(state, network, valid));
 
     public IReadOnlyList<string> VerifyTarget(AttachmentOwner owner, MarkTarget target, MarkSpec mark) =>
-        Read($"verify marks of {NftPlanner.Describe(owner)}", tables => target.IsInterface
-            ? InterfaceVerifier.Verify(tables, owner, target.Path, mark)
-            : NftVerifier.Verify(tables.Inet, owner, target.Addresses, mark));
+        _session.Unlocked($"verify marks of {NftPlanner.Describe(owner)}", socket =>
+        {
+            var tables = new NftTables(socket);
+            return target.IsInterface
+                ? InterfaceVerifier.Verify(tables, owner, target.Path, mark)
+                : NftVerifier.Verify(tables.Inet, owner, target.Addresses, mark, _claims.Find(socket.Transport.NetnsCookie, tables.Inet.GetGeneration()));
+        });
 
     public void Probe() => Read("program nftables", tables => tables.Inet.GetGeneration());
 
@@ -93,6 +99,45 @@ public sealed class NftDataplane : IDataplane
                 () => plan(new NftClientState(new NftTables(socket))),
                 () => Agent.AgentHandoff.AwaitRestore(socket)).Operations.Count;
         });
+
+    /// <summary>
+    /// <see cref="GenerationChecked"/> with structure claims (<see cref="StructureClaim"/>). A claim for the generation
+    /// read stands for the agent handoff (it says no table was missing) and for the structure reads. Afterwards, a plan
+    /// that found the structure exact leaves a claim: for its generation when it committed nothing, for the next one
+    /// when it committed element changes only. <paramref name="handoff"/> is the agent handoff of the verb.
+    /// </summary>
+    private NftTransaction Claimed(NetlinkConversation socket, Func<INftState, NftTransaction> plan, Func<NetlinkConversation, Agent.AgentHandoff.Outcome> handoff)
+    {
+        var netns = socket.Transport.NetnsCookie;
+        StructureClaim? used = null;
+        var handedOver = false;
+        var (transaction, generation) = GenerationChecked.Run(socket, FwmarkRuleset.Table, generation =>
+        {
+            used = _claims.Find(netns, generation);
+            // Agent running and the table just flushed: let it restore first (Agent/AgentHandoff.cs), before every
+            // plan, since a re-plan is exactly what follows a flush in the middle of the first.
+            handedOver = used is null && handoff(socket) != Agent.AgentHandoff.Outcome.NothingMissing;
+            return plan(new NftClientState(new NftTables(socket), used));
+        });
+
+        // A handoff that waited read the tables at another moment than the plan's generation: claim nothing.
+        if (netns is not { } cookie || transaction.Verified is not { } verified || handedOver || !transaction.KeepsStructure)
+        {
+            return transaction;
+        }
+
+        var claim = new StructureClaim(StructureClaim.ThisBuild, cookie, generation, verified.SetNames, verified.Bridge);
+        if (!transaction.IsEmpty && claim.Next() is { } next)
+        {
+            _claims.Write(next);
+        }
+        else if (transaction.IsEmpty && used is null)
+        {
+            _claims.Write(claim);
+        }
+
+        return transaction;
+    }
 
     private T Read<T>(string what, Func<NftTables, T> read) =>
         _session.Unlocked(what, socket => read(new NftTables(socket)));

@@ -27,25 +27,7 @@ internal static class NftPlanner
     public static NftTransaction Install(INftState state, AttachmentOwner owner, MarkTarget target, MarkSpec mark)
     {
         var transaction = new NftTransaction(FwmarkRuleset.Table);
-        var structure = state.Structure();
-        var setNames = structure.SetNames.ToList();
-        if (FwmarkRuleset.UnknownSets(setNames) is { Count: > 0 } unknown)
-        {
-            // Another fwmark build made them: rewriting prerouting without their lookups would
-            // leave their pods unmarked, so refuse rather than guess.
-            throw new DataplaneException(DataplaneFailure.Conflict,
-                $"failed to install mark {mark.Name} for {Describe(owner)}: table {FwmarkRuleset.Table} holds set(s) {string.Join(", ", unknown)} that this fwmark version did not make",
-                "another fwmark version programmed this node; upgrade or downgrade every node component to one version, or remove the table (nft delete table inet fwmark) while no pod needs it");
-        }
-
-        var markChains = FwmarkRuleset.MarkChains(setNames, mark.ChainName);
-        var bridgeExists = state.BridgeExists();
-        var repair = StructureRepair.Plan(state, transaction, structure, WantedStructure.For(markChains));
-        if (bridgeExists || target.Path.Keying == MarkKeying.BridgePort)
-        {
-            // Same transaction, so the same generation check: both tables change together or not at all.
-            StructureRepair.Plan(state, transaction, state.BridgeStructure(), WantedStructure.ForBridge(markChains));
-        }
+        var (markChains, bridgeExists, repair) = MakeStructureWhole(state, transaction, owner, mark, target.Path.Keying == MarkKeying.BridgePort);
 
         foreach (var address in target.Addresses.Distinct())
         {
@@ -86,6 +68,49 @@ internal static class NftPlanner
         return transaction;
     }
 
+    /// <summary>
+    /// Queues whatever makes both tables exactly what this build wants for the mark chains there plus
+    /// <paramref name="mark"/>'s, and says so on the transaction (<see cref="NftTransaction.Verified"/>) when nothing
+    /// had to be queued. A claim that covers the mark (<see cref="StructureClaim"/>) stands for that read.
+    /// </summary>
+    private static (List<string> MarkChains, bool BridgeExists, StructureRepair.Result Repair) MakeStructureWhole(
+        INftState state, NftTransaction transaction, AttachmentOwner owner, MarkSpec mark, bool needsBridge)
+    {
+        if (state.Claim is { } claim && claim.Covers(mark.ChainName, needsBridge))
+        {
+            transaction.Verified = new VerifiedStructure(claim.SetNames, claim.Bridge);
+            return (FwmarkRuleset.MarkChains(claim.SetNames), claim.Bridge, StructureRepair.Result.None());
+        }
+
+        var structure = state.Structure();
+        var setNames = structure.SetNames.ToList();
+        if (FwmarkRuleset.UnknownSets(setNames) is { Count: > 0 } unknown)
+        {
+            // Another fwmark build made them: rewriting prerouting without their lookups would
+            // leave their pods unmarked, so refuse rather than guess.
+            throw new DataplaneException(DataplaneFailure.Conflict,
+                $"failed to install mark {mark.Name} for {Describe(owner)}: table {FwmarkRuleset.Table} holds set(s) {string.Join(", ", unknown)} that this fwmark version did not make",
+                "another fwmark version programmed this node; upgrade or downgrade every node component to one version, or remove the table (nft delete table inet fwmark) while no pod needs it");
+        }
+
+        var markChains = FwmarkRuleset.MarkChains(setNames, mark.ChainName);
+        var bridgeExists = state.BridgeExists();
+        var repair = StructureRepair.Plan(state, transaction, structure, WantedStructure.For(markChains));
+        var bridgeDrifts = 0;
+        if (bridgeExists || needsBridge)
+        {
+            // Same transaction, so the same generation check: both tables change together or not at all.
+            bridgeDrifts = StructureRepair.Plan(state, transaction, state.BridgeStructure(), WantedStructure.ForBridge(markChains)).Drifts.Count;
+        }
+
+        if (repair.Drifts.Count == 0 && bridgeDrifts == 0)
+        {
+            transaction.Verified = new VerifiedStructure(setNames, bridgeExists);
+        }
+
+        return (markChains, bridgeExists, repair);
+    }
+
     /// <summary>The address path spelled with a plain address list (null: scan).</summary>
     public static NftTransaction Remove(INftState state, AttachmentOwner owner, IReadOnlyList<IPAddress>? addresses) =>
         RemoveKeys(state, owner, addresses is null ? null : new AttachmentKeys(addresses, []));
@@ -97,7 +122,11 @@ internal static class NftPlanner
     public static NftTransaction RemoveKeys(INftState state, AttachmentOwner owner, AttachmentKeys? keys)
     {
         var transaction = new NftTransaction(FwmarkRuleset.Table);
-        var markChains = FwmarkRuleset.MarkChains(state.SetNames());
+        // A claim (StructureClaim) names the sets and whether the bridge table exists; DEL itself never verifies.
+        var claim = state.Claim;
+        transaction.Verified = claim is null ? null : new VerifiedStructure(claim.SetNames, claim.Bridge);
+        var markChains = FwmarkRuleset.MarkChains(claim?.SetNames ?? state.SetNames());
+        var bridgeExists = claim?.Bridge ?? state.BridgeExists();
         var found = keys is null
             ? markChains.SelectMany(FwmarkRuleset.SetsOf)
                 .SelectMany(set => state.Elements(set.Name).Select(e => (set, (NftElementInfo?)e)))
@@ -112,7 +141,7 @@ internal static class NftPlanner
             }
         }
 
-        foreach (var (table, set) in NftTables.NameSetsOf(markChains, state.BridgeExists()))
+        foreach (var (table, set) in NftTables.NameSetsOf(markChains, bridgeExists))
         {
             var elements = keys is null
                 ? state.NameElements(table, set.Name)

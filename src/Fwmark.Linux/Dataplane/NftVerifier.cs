@@ -10,22 +10,36 @@ namespace Fwmark.Linux.Dataplane;
 /// </summary>
 internal static class NftVerifier
 {
-    public static List<string> Verify(NftClient client, AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark)
+    /// <param name="claim">A claim for the generation now (<see cref="StructureClaim"/>): when it covers the mark, the
+    /// whole structure is known exact, which is more than the comparison below would check, so it is skipped.</param>
+    public static List<string> Verify(NftClient client, AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark, StructureClaim? claim = null)
     {
         var table = FwmarkRuleset.Table;
-        var structure = client.ReadStructure();
-        if (!structure.TableExists)
+        List<string> sets;
+        List<string> problems;
+        if (claim is not null && claim.Covers(mark.ChainName, needsBridge: false))
         {
-            return [$"table {table} is missing"];
+            sets = [.. claim.SetNames];
+            problems = [];
+        }
+        else
+        {
+            var structure = client.ReadStructure();
+            if (!structure.TableExists)
+            {
+                return [$"table {table} is missing"];
+            }
+
+            sets = [.. structure.SetNames];
+            var chains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
+            // The whole shape of what this attachment's packets pass through; missing sets are worded per address below.
+            problems = NftDriftDetector.Compare(structure, WantedStructure.ForCheck(chains, mark), NftDriftDetector.Names(WantedStructure.For(chains)))
+                .Where(d => d.Kind != NftDriftKind.MissingSet)
+                .Select(d => d.Problem)
+                .ToList();
         }
 
-        var sets = structure.SetNames.ToList();
         var markChains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
-        // The whole shape of what this attachment's packets pass through; missing sets are worded per address below.
-        var problems = NftDriftDetector.Compare(structure, WantedStructure.ForCheck(markChains, mark), NftDriftDetector.Names(WantedStructure.For(markChains)))
-            .Where(d => d.Kind != NftDriftKind.MissingSet)
-            .Select(d => d.Problem)
-            .ToList();
 
         foreach (var address in addresses.Distinct())
         {

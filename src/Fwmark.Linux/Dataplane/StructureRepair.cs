@@ -28,6 +28,9 @@ internal static class StructureRepair
     /// </summary>
     public sealed record Result(List<NftDrift> Drifts, Dictionary<string, List<NftElement>> RemadeSets)
     {
+        /// <summary>Nothing found, nothing queued (a structure claimed exact).</summary>
+        public static Result None() => new([], new Dictionary<string, List<NftElement>>(StringComparer.Ordinal));
+
         /// <summary>The element for <paramref name="address"/> in <paramref name="set"/> as it will be after the repair.</summary>
         public NftElementInfo? GetElement(INftState state, string set, System.Net.IPAddress address) =>
             RemadeSets.TryGetValue(set, out var kept)

@@ -9,6 +9,12 @@ public interface INetlinkTransport : IDisposable
     /// <summary>NETLINK_NETFILTER, NETLINK_ROUTE, ...</summary>
     int Protocol { get; }
 
+    /// <summary>
+    /// The cookie of the network namespace the socket talks to (SO_NETNS_COOKIE): unlike the namespace's inode
+    /// number it is never reused within a boot. Null when the kernel or the transport cannot say.
+    /// </summary>
+    ulong? NetnsCookie => null;
+
     /// <summary>setsockopt(2) with an int value.</summary>
     void SetOption(int level, int option, int value);
 

@@ -68,6 +68,18 @@ public sealed class NetlinkSocket : INetlinkTransport
         }
     }
 
+    public unsafe ulong? NetnsCookie
+    {
+        get
+        {
+            ulong cookie = 0;
+            var length = (uint)sizeof(ulong);
+            return Interop.GetSockOpt(_fd, Interop.SOL_SOCKET, Interop.SO_NETNS_COOKIE, &cookie, &length) == 0 && length == sizeof(ulong)
+                ? cookie
+                : null;
+        }
+    }
+
     /// <summary>Sends one datagram (a message or a whole batch) to the kernel.</summary>
     public unsafe void Send(ReadOnlySpan<byte> datagram)
     {

@@ -25,14 +25,23 @@ internal static class GenerationChecked
     /// The generation is the whole netns's ruleset's, so one check covers every table the batch
     /// touches (both of ours: the bridge table's operations ride in the inet table's transaction).
     /// </remarks>
-    public static NftTransaction Run(NetlinkConversation socket, NftTable table, Func<NftTransaction> plan, Action? beforePlan = null)
+    public static NftTransaction Run(NetlinkConversation socket, NftTable table, Func<NftTransaction> plan, Action? beforePlan = null) =>
+        Run(socket, table, _ =>
+        {
+            beforePlan?.Invoke();
+            return plan();
+        }).Transaction;
+
+    /// <param name="plan">Gets the generation its reads belong to (Dataplane/StructureClaim.cs keys on it).</param>
+    /// <returns>The transaction that was committed (or found empty) and the generation it was planned at: after a
+    /// commit the ruleset is at that generation + 1, after an empty plan still at it.</returns>
+    public static (NftTransaction Transaction, uint Generation) Run(NetlinkConversation socket, NftTable table, Func<uint, NftTransaction> plan)
     {
         for (var attempt = 1; ; attempt++)
         {
             var client = new NftClient(socket, table);
             var generation = client.GetGeneration();
-            beforePlan?.Invoke();
-            var transaction = plan();
+            var transaction = plan(generation);
             try
             {
                 if (transaction.IsEmpty)
@@ -45,11 +54,11 @@ internal static class GenerationChecked
                         throw new NftGenerationChangedException(table, generation);
                     }
 
-                    return transaction;
+                    return (transaction, generation);
                 }
 
                 transaction.Commit(socket, generation);
-                return transaction;
+                return (transaction, generation);
             }
             catch (NftGenerationChangedException) when (attempt < MaxAttempts)
             {

@@ -42,6 +42,8 @@ internal sealed record NftNameElementInfo(string Name, string? Comment)
 /// <summary>NEWSETELEM with NLM_F_EXCL for a name (see <see cref="AddElementOp"/> for why EXCL).</summary>
 internal sealed record AddNameElementOp(NftNameElement Element) : NftOperation
 {
+    public override bool ChangesStructure => false;
+
     public override string Description => $"add element \"{Element.Name}\" to set {Element.Set}";
 
     public override string Render(NftTable table)
@@ -57,6 +59,8 @@ internal sealed record AddNameElementOp(NftNameElement Element) : NftOperation
 /// <summary>DELSETELEM of a name.</summary>
 internal sealed record DeleteNameElementOp(NftNameElement Element) : NftOperation
 {
+    public override bool ChangesStructure => false;
+
     public override string Description => $"delete element \"{Element.Name}\" from set {Element.Set}";
 
     public override string Render(NftTable table) => $"delete element {table} {Element.Set} {{ \"{Element.Name}\" }}";
@@ -72,6 +76,8 @@ internal sealed record DeleteNameElementOp(NftNameElement Element) : NftOperatio
 /// </summary>
 internal sealed record OnTableOp(NftTable Table, NftOperation Inner) : NftOperation
 {
+    public override bool ChangesStructure => Inner.ChangesStructure;
+
     public override string Description => $"{Inner.Description} in table {Table}";
 
     public override string Render(NftTable table) => Inner.Render(Table);

@@ -17,6 +17,12 @@ internal abstract record NftOperation
 
     public abstract void Encode(ref NetlinkWriter writer, NftTable table, uint sequence);
 
+    /// <summary>
+    /// False only for the element operations: a transaction of nothing else leaves tables, chains, sets and rules
+    /// as they were, so a structure verified before it is still exact after it (Dataplane/StructureClaim.cs).
+    /// </summary>
+    public virtual bool ChangesStructure => true;
+
     protected const ushort Ack = NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_ACK;
 
     protected static string Quote(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
@@ -163,6 +169,8 @@ internal sealed record AddRuleOp(NftRule Rule) : NftOperation
 /// </summary>
 internal sealed record AddElementOp(NftElement Element) : NftOperation
 {
+    public override bool ChangesStructure => false;
+
     public override string Description => $"add element {Element.Key} to set {Element.Set}";
 
     public override string Render(NftTable table)
@@ -178,6 +186,8 @@ internal sealed record AddElementOp(NftElement Element) : NftOperation
 /// <summary>DELSETELEM by key.</summary>
 internal sealed record DeleteElementOp(NftElement Element) : NftOperation
 {
+    public override bool ChangesStructure => false;
+
     public override string Description => $"delete element {Element.Key} from set {Element.Set}";
 
     public override string Render(NftTable table) => $"delete element {table} {Element.Set} {{ {Element.Key} }}";

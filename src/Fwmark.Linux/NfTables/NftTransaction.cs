@@ -18,6 +18,15 @@ internal sealed class NftTransaction(NftTable table)
 
     public bool IsEmpty => _operations.Count == 0;
 
+    /// <summary>
+    /// Set by the planner when the structure this plan relies on is exact at the generation it read: found with no
+    /// drift, or taken from a claim (Dataplane/StructureClaim.cs). Null when the plan repaired or did not look.
+    /// </summary>
+    public Dataplane.VerifiedStructure? Verified { get; set; }
+
+    /// <summary>True when nothing queued touches tables, chains, sets or rules (elements only, or nothing).</summary>
+    public bool KeepsStructure => _operations.TrueForAll(op => !op.ChangesStructure);
+
     public NftTransaction Add(NftOperation operation)
     {
         Validate(operation);

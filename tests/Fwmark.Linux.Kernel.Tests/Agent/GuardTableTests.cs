@@ -44,6 +44,27 @@ public sealed class GuardTableTests : KernelTestBase
     }
 
     [Fact]
+    public void A_guard_commit_carries_the_plugins_structure_claim_only_when_nothing_else_was_committed()
+    {
+        Dataplane.Install(PodA, [A], Vpn);
+        Dataplane.Install(PodB, [B], Vpn); // leaves a claim (Dataplane/StructureClaim.cs)
+        using var owner = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        var guard = new GuardTable(owner, new StructureClaimFile(Path.GetDirectoryName(LockPath)!));
+        var mirror = new ElementMirror();
+        mirror.Load(owner);
+
+        Assert.Equal(2, guard.Sync(mirror));
+        Assert.Equal(Generation(), ClaimOnFile()?.Generation); // the plugin's next call still skips the structure reads
+
+        Dataplane.Install(new AttachmentOwner("net1", "container-c", "eth0"), [Ip("10.1.0.7")], Vpn);
+        Node.Run("nft", "add", "table", "inet", "bystander"); // a commit between the plugin's and the guard's
+        mirror.Load(owner);
+        Assert.Equal(1, guard.Sync(mirror));
+        Assert.NotEqual(Generation(), ClaimOnFile()?.Generation);
+        Assert.Empty(Dataplane.Verify(PodA, [A], Vpn)); // a miss reads everything again
+    }
+
+    [Fact]
     public void Notifications_replay_element_adds_and_deletes_but_not_the_loss_of_the_table()
     {
         using var events = NetlinkSubscription.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path, NetlinkSubscription.NfTablesGroup);

@@ -50,6 +50,27 @@ public class DriftTests : KernelTestBase
     }
 
     /// <summary>
+    /// The same, right after an ADD left a structure claim (Dataplane/StructureClaim.cs): the tampering is a commit,
+    /// so the claim's generation has passed and CHECK and the next ADD read and compare everything again.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tampering))]
+    public void A_structure_claim_never_hides_tampering(string tampering, string reported)
+    {
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn); // reads a healthy table: leaves a claim
+        Assert.Equal(Generation(), ClaimOnFile()?.Generation);
+        Tamper(tampering);
+
+        var problems = Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn);
+        Assert.True(problems.Any(p => p.Contains(reported, StringComparison.Ordinal)), $"expected a problem containing \"{reported}\", got:\n{string.Join('\n', problems)}");
+        Dataplane.Install(PodB, [Ip("10.88.0.6")], Vpn);
+
+        Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
+        Assert.Empty(Dataplane.Verify(PodB, [Ip("10.88.0.6")], Vpn));
+    }
+
+    /// <summary>
     /// `nft list ruleset` as its table header plus its sets and chains in name order: a re-made
     /// chain is listed after the ones that were never deleted, which is not a difference.
     /// </summary>
@@ -144,11 +165,6 @@ public class DriftTests : KernelTestBase
         }
     }
 
-    private uint Generation()
-    {
-        using var socket = Netlink.NetlinkConversation.Open(Netlink.NetlinkConstants.NETLINK_NETFILTER, Node.Path);
-        return new NfTables.NftClient(socket, FwmarkRuleset.Table).GetGeneration();
-    }
 
     private string Handle(int index) => NftJson.Handles(NftOracle.Json(Node), "prerouting")[index].ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

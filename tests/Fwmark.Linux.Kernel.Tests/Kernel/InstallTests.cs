@@ -363,9 +363,4 @@ public class InstallTests : KernelTestBase
             File.GetUnixFileMode(Path.GetDirectoryName(LockPath)!));
     }
 
-    private uint Generation()
-    {
-        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
-        return new NftClient(socket, FwmarkRuleset.Table).GetGeneration();
-    }
 }

@@ -1,8 +1,6 @@
 using Fwmark.Core;
 using Fwmark.Core.Paths;
 using Fwmark.Linux.Dataplane;
-using Fwmark.Linux.Netlink;
-using Fwmark.Linux.NfTables;
 
 namespace Fwmark.Linux.Tests.Kernel;
 
@@ -178,9 +176,4 @@ public class InterfaceKeyTests : KernelTestBase
             .SelectMany(NftJson.SetElements),
     ];
 
-    private uint Generation()
-    {
-        using var socket = NetlinkConversation.Open(NetlinkConstants.NETLINK_NETFILTER, Node.Path);
-        return new NftClient(socket, FwmarkRuleset.Table).GetGeneration();
-    }
 }

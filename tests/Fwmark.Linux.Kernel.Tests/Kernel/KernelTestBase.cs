@@ -52,6 +52,27 @@ public abstract class KernelTestBase : IDisposable
 
     protected static IPAddress Ip(string text) => IPAddress.Parse(text);
 
+    /// <summary>The structure claim the dataplane left beside its lock (Dataplane/StructureClaim.cs), whatever its generation; null when none.</summary>
+    internal StructureClaim? ClaimOnFile()
+    {
+        var path = new StructureClaimFile(Path.GetDirectoryName(LockPath)!).Path;
+        return File.Exists(path) ? StructureClaim.Parse(File.ReadAllText(path)) : null;
+    }
+
+    /// <summary>The node namespace's nf_tables generation (moves on with every committed transaction).</summary>
+    internal uint Generation()
+    {
+        using var socket = Netlink.NetlinkConversation.Open(Netlink.NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        return new NfTables.NftClient(socket, FwmarkRuleset.Table).GetGeneration();
+    }
+
+    /// <summary>The node namespace's cookie, as the dataplane's claims name it.</summary>
+    internal ulong? NodeCookie()
+    {
+        using var socket = Netlink.NetlinkSocket.Open(Netlink.NetlinkConstants.NETLINK_NETFILTER, Node.Path);
+        return socket.NetnsCookie;
+    }
+
     /// <summary>Another scratch namespace (fwl-&lt;random&gt;), removed with this test's node namespace.</summary>
     internal Netns NewNetns() => Netns.CreateUnique("fwl", _scratch);
 

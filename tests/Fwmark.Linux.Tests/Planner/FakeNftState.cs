@@ -76,20 +76,35 @@ internal sealed class FakeNftState : INftState
         return this;
     }
 
-    public IReadOnlyList<string> SetNames() => [.. Sets.Keys];
+    /// <summary>What the plan is told about the generation it reads (a claim stands for the structure reads).</summary>
+    public StructureClaim? Claim { get; set; }
+
+    /// <summary>How often the planner read the structure of either table, or its set names, or whether the bridge table exists.</summary>
+    public int StructureReads { get; private set; }
+
+    public IReadOnlyList<string> SetNames()
+    {
+        StructureReads++;
+        return [.. Sets.Keys];
+    }
 
     /// <summary>Plain sets of the right key type with a counter (what Install makes) unless listed in <see cref="SetsWithoutCounters"/>, the chains and rules as they are.</summary>
-    public NftTableSnapshot Structure() => TableFlags is null
-        ? new NftTableSnapshot(null, [], [], [])
-        : new NftTableSnapshot(
-            TableFlags,
-            ChainList,
-            [.. Sets.Keys.Select(n => SetInfo(n, KeyOf(n)))],
-            RuleList);
+    public NftTableSnapshot Structure()
+    {
+        StructureReads++;
+        return TableFlags is null
+            ? new NftTableSnapshot(null, [], [], [])
+            : new NftTableSnapshot(
+                TableFlags,
+                ChainList,
+                [.. Sets.Keys.Select(n => SetInfo(n, KeyOf(n)))],
+                RuleList);
+    }
 
     /// <summary>The bridge table as it is: its chains, a plain port set with a counter per mark chain of the inet table (none when listed in <see cref="SetsWithoutCounters"/>), its rules.</summary>
     public NftTableSnapshot BridgeStructure()
     {
+        StructureReads++;
         if (BridgeRuleList is null)
         {
             return new NftTableSnapshot(null, [], [], []);
@@ -148,7 +163,11 @@ internal sealed class FakeNftState : INftState
         return this;
     }
 
-    public bool BridgeExists() => BridgeRuleList is not null;
+    public bool BridgeExists()
+    {
+        StructureReads++;
+        return BridgeRuleList is not null;
+    }
 
     public IReadOnlyList<NftRuleInfo> BridgeRules() => BridgeRuleList ?? [];
 
