@@ -133,7 +133,7 @@ internal sealed class GuardTable : IDisposable
     private void CommitKeepingClaim(NftTransaction transaction)
     {
         var netns = _owner.Transport.NetnsCookie;
-        if (_claims is not null && netns is not null
+        if (_claims is { Exists: true } && netns is not null
             && _claims.Find(netns, new NftClient(_owner, Table).GetGeneration()) is { } claim)
         {
             try

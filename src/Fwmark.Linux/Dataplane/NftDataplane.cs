@@ -111,14 +111,28 @@ public sealed class NftDataplane : IDataplane
         var netns = socket.Transport.NetnsCookie;
         StructureClaim? used = null;
         var handedOver = false;
-        var (transaction, generation) = GenerationChecked.Run(socket, FwmarkRuleset.Table, generation =>
+        (NftTransaction, uint) Run(bool claims) => GenerationChecked.Run(socket, FwmarkRuleset.Table, generation =>
         {
-            used = _claims.Find(netns, generation);
+            used = claims ? _claims.Find(netns, generation) : null;
             // Agent running and the table just flushed: let it restore first (Agent/AgentHandoff.cs), before every
             // plan, since a re-plan is exactly what follows a flush in the middle of the first.
             handedOver = used is null && handoff(socket) != Agent.AgentHandoff.Outcome.NothingMissing;
             return plan(new NftClientState(new NftTables(socket), used));
         });
+
+        NftTransaction transaction;
+        uint generation;
+        try
+        {
+            (transaction, generation) = Run(claims: true);
+        }
+        catch (NftException) when (used is not null)
+        {
+            // The kernel refused what a claim said would work (a set it names is not there): whatever wrote that
+            // claim, it must not fail every call from now on. It goes, and the call is planned from the kernel alone.
+            _claims.Forget();
+            (transaction, generation) = Run(claims: false);
+        }
 
         // A handoff that waited read the tables at another moment than the plan's generation: claim nothing.
         if (netns is not { } cookie || transaction.Verified is not { } verified || handedOver || !transaction.KeepsStructure)
@@ -126,7 +140,7 @@ public sealed class NftDataplane : IDataplane
             return transaction;
         }
 
-        var claim = new StructureClaim(StructureClaim.ThisBuild, cookie, generation, verified.SetNames, verified.Bridge);
+        var claim = StructureClaim.Make(cookie, generation, verified.SetNames, verified.Bridge);
         if (!transaction.IsEmpty && claim.Next() is { } next)
         {
             _claims.Write(next);

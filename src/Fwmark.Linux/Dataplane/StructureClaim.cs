@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 
 namespace Fwmark.Linux.Dataplane;
 
@@ -16,7 +15,7 @@ internal sealed record VerifiedStructure(IReadOnlyList<string> SetNames, bool Br
 /// Why it holds: the generation is the namespace's whole ruleset's, and every committed transaction, whoever sends it
 /// (nft by hand, a firewall reload, the agent, another fwmark), moves it on by exactly one. So while the generation
 /// read is the claim's, nothing changed since the claim was made, and a call may skip reading and comparing the
-/// structure (4–6 netlink requests and the rule comparison: docs/benchmarks.md). Any other generation is a miss and
+/// structure (8 of an ADD's 11 netlink requests and the rule comparison: docs/benchmarks.md). Any other generation is a miss and
 /// the call reads and compares everything, as without a claim.
 ///
 /// Where a claim comes from (Dataplane/NftDataplane.cs): only from a call that read the tables and found no drift at
@@ -25,8 +24,10 @@ internal sealed record VerifiedStructure(IReadOnlyList<string> SetNames, bool Br
 /// before at g + 1, and the claim moves on to g + 1. A call that repaired anything makes no claim: the next call
 /// reads again and makes one only if the repair left nothing to find.
 /// <see cref="Build"/> ties the claim to this build's idea of the structure: another fwmark version wants other rules.
+/// <see cref="Boot"/> ties it to this boot: where the state directory is on a disk, the claim outlives a reboot, and
+/// the node namespace's cookie and a young ruleset's generation are small numbers that repeat from boot to boot.
 /// </summary>
-internal sealed record StructureClaim(Guid Build, ulong Netns, uint Generation, IReadOnlyList<string> SetNames, bool Bridge)
+internal sealed record StructureClaim(Guid Build, Guid Boot, ulong Netns, uint Generation, IReadOnlyList<string> SetNames, bool Bridge)
 {
     /// <summary>
     /// This build's identity: the module version IDs of the assemblies that define the wanted structure (rules and
@@ -34,10 +35,21 @@ internal sealed record StructureClaim(Guid Build, ulong Netns, uint Generation, 
     /// </summary>
     public static Guid ThisBuild { get; } = Combine(typeof(StructureClaim), typeof(Core.MarkSpec));
 
+    /// <summary>This boot (the kernel's boot ID); empty when the kernel does not say.</summary>
+    public static Guid ThisBoot { get; } = Guid.TryParse(Records.FileAttachmentRecordStore.CurrentBootId, out var boot) ? boot : Guid.Empty;
+
+    /// <summary>False when this build or boot cannot be told from another: then no claim is made or used.</summary>
+    public static bool Usable => ThisBuild != Guid.Empty && ThisBoot != Guid.Empty;
+
+    /// <summary>A new claim of this build and boot.</summary>
+    public static StructureClaim Make(ulong netns, uint generation, IReadOnlyList<string> setNames, bool bridge) =>
+        new(ThisBuild, ThisBoot, netns, generation, setNames, bridge);
+
+    /// <summary>Empty when any module has no version ID (metadata without one): a constant would match every build.</summary>
     private static Guid Combine(params Type[] types)
     {
-        var bytes = types.SelectMany(t => t.Assembly.ManifestModule.ModuleVersionId.ToByteArray()).ToArray();
-        return new Guid(XxHash128.Hash(bytes));
+        var ids = types.Select(t => t.Assembly.ManifestModule.ModuleVersionId).ToList();
+        return ids.Contains(Guid.Empty) ? Guid.Empty : new Guid(XxHash128.Hash([.. ids.SelectMany(id => id.ToByteArray())]));
     }
 
     private const string Magic = "fwmark-structure-claim/1";
@@ -53,7 +65,7 @@ internal sealed record StructureClaim(Guid Build, ulong Netns, uint Generation, 
     /// <summary>One line, with a checksum so a reader that catches a write half done sees garbage, not another claim.</summary>
     public string Format()
     {
-        var body = string.Join(' ', Magic, Build.ToString("N"), Netns.ToString(CultureInfo.InvariantCulture), Generation.ToString(CultureInfo.InvariantCulture),
+        var body = string.Join(' ', Magic, Build.ToString("N"), Boot.ToString("N"), Netns.ToString(CultureInfo.InvariantCulture), Generation.ToString(CultureInfo.InvariantCulture),
             Bridge ? "bridge" : "no-bridge", string.Join(',', SetNames));
         return $"{body} {Checksum(body)}\n";
     }
@@ -75,17 +87,18 @@ internal sealed record StructureClaim(Guid Build, ulong Netns, uint Generation, 
         }
 
         var fields = line[..split].Split(' ');
-        if (fields.Length != 6 || fields[0] != Magic
+        if (fields.Length != 7 || fields[0] != Magic
             || !Guid.TryParseExact(fields[1], "N", out var build)
-            || !ulong.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var netns)
-            || !uint.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var generation)
-            || fields[4] is not ("bridge" or "no-bridge"))
+            || !Guid.TryParseExact(fields[2], "N", out var boot)
+            || !ulong.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var netns)
+            || !uint.TryParse(fields[4], NumberStyles.None, CultureInfo.InvariantCulture, out var generation)
+            || fields[5] is not ("bridge" or "no-bridge"))
         {
             return null;
         }
 
-        var sets = fields[5].Length == 0 ? [] : fields[5].Split(',');
-        return new StructureClaim(build, netns, generation, sets, fields[4] == "bridge");
+        var sets = fields[6].Length == 0 ? [] : fields[6].Split(',');
+        return new StructureClaim(build, boot, netns, generation, sets, fields[5] == "bridge");
     }
 
     private static string Checksum(string body) => XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(body)).ToString("x16", CultureInfo.InvariantCulture);
@@ -93,9 +106,10 @@ internal sealed record StructureClaim(Guid Build, ulong Netns, uint Generation, 
 
 /// <summary>
 /// Where claims live: one small file beside the plugin's lock (the state directory, /run/fwmark on a node). Written
-/// in place under the lock with one pwrite (no temporary file and rename: this is on every ADD and DEL, and a torn
-/// read fails the checksum, which is a miss). Everything here is best effort: a claim that cannot be read or
-/// written is a miss, never an error, since the call then does the full read it would do without claims.
+/// in place with one pwrite, by the plugin under its lock and by the agent's guard without it (no temporary file and
+/// rename: this is on every ADD and DEL; writes to one file are serialised by the kernel, and a read that catches
+/// one half done fails the checksum, which is a miss). Everything here is best effort: a claim that cannot be read
+/// or written is a miss, never an error, since the call then does the full read it would do without claims.
 /// </summary>
 internal sealed class StructureClaimFile(string directory)
 {
@@ -106,7 +120,8 @@ internal sealed class StructureClaimFile(string directory)
     /// <summary>The claim for this build, <paramref name="netns"/> and <paramref name="generation"/>, or null.</summary>
     public StructureClaim? Find(ulong? netns, uint generation)
     {
-        if (netns is null)
+        // No file is the usual state of a new node: a stat, not an exception, answers that.
+        if (netns is null || !StructureClaim.Usable || !File.Exists(Path))
         {
             return null;
         }
@@ -117,7 +132,7 @@ internal sealed class StructureClaimFile(string directory)
             Span<byte> buffer = stackalloc byte[4096];
             var read = RandomAccess.Read(handle, buffer, 0);
             return StructureClaim.Parse(Encoding.UTF8.GetString(buffer[..read])) is { } claim
-                   && claim.Build == StructureClaim.ThisBuild && claim.Netns == netns && claim.Generation == generation
+                   && claim.Build == StructureClaim.ThisBuild && claim.Boot == StructureClaim.ThisBoot && claim.Netns == netns && claim.Generation == generation
                 ? claim
                 : null;
         }
@@ -127,9 +142,17 @@ internal sealed class StructureClaimFile(string directory)
         }
     }
 
+    /// <summary>True when a claim file is there at all (the agent's guard reads the generation only then).</summary>
+    public bool Exists => StructureClaim.Usable && File.Exists(Path);
+
     /// <summary>Replaces the claim; a failure leaves at worst a claim no reader accepts.</summary>
     public void Write(StructureClaim claim)
     {
+        if (!StructureClaim.Usable || !OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
         var bytes = Encoding.UTF8.GetBytes(claim.Format());
         if (bytes.Length > 4096)
         {
@@ -139,9 +162,17 @@ internal sealed class StructureClaimFile(string directory)
 
         try
         {
-            using SafeFileHandle handle = File.OpenHandle(Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite);
-            RandomAccess.Write(handle, bytes, 0);
-            RandomAccess.SetLength(handle, bytes.Length);
+            // 0600 like everything else in the state directory (docs/records.md).
+            using var stream = new FileStream(Path, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.Write,
+                Share = FileShare.ReadWrite,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                BufferSize = 0,
+            });
+            RandomAccess.Write(stream.SafeFileHandle, bytes, 0);
+            RandomAccess.SetLength(stream.SafeFileHandle, bytes.Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -57,11 +57,11 @@ public sealed class GuardTableTests : KernelTestBase
         Assert.Equal(Generation(), ClaimOnFile()?.Generation); // the plugin's next call still skips the structure reads
 
         Dataplane.Install(new AttachmentOwner("net1", "container-c", "eth0"), [Ip("10.1.0.7")], Vpn);
-        Node.Run("nft", "add", "table", "inet", "bystander"); // a commit between the plugin's and the guard's
+        Node.Run("nft", "flush", "chain", "inet", "fwmark", Vpn.ChainName); // tampering between the plugin's commit and the guard's
         mirror.Load(owner);
         Assert.Equal(1, guard.Sync(mirror));
         Assert.NotEqual(Generation(), ClaimOnFile()?.Generation);
-        Assert.Empty(Dataplane.Verify(PodA, [A], Vpn)); // a miss reads everything again
+        Assert.NotEmpty(Dataplane.Verify(PodA, [A], Vpn)); // the claim lapsed: CHECK reads everything and finds it
     }
 
     [Fact]

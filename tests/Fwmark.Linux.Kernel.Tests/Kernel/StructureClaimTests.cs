@@ -1,4 +1,5 @@
 using Fwmark.Core;
+using Fwmark.Core.Paths;
 using Fwmark.Linux.Dataplane;
 
 namespace Fwmark.Linux.Tests.Kernel;
@@ -11,7 +12,7 @@ namespace Fwmark.Linux.Tests.Kernel;
 public class StructureClaimTests : KernelTestBase
 {
     [Fact]
-    public void The_first_add_repairs_and_claims_nothing_then_every_add_and_del_claims_the_generation_after_it()
+    public void The_first_add_builds_and_claims_nothing_a_later_add_claims_and_each_add_and_del_carries_the_claim_on()
     {
         Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
         Assert.Null(ClaimOnFile()); // it built the table: the next call must look at what it built
@@ -53,8 +54,8 @@ public class StructureClaimTests : KernelTestBase
         var claims = new StructureClaimFile(Path.GetDirectoryName(LockPath)!);
         var now = honest with { Generation = Generation() };
 
-        // Forged for the generation after the flush, but by another build or for another namespace: ignored, repaired.
-        foreach (var forged in new[] { now with { Build = Guid.NewGuid() }, now with { Netns = now.Netns + 1 } })
+        // Forged for the generation after the flush, but by another build, boot or namespace: ignored, repaired.
+        foreach (var forged in new[] { now with { Build = Guid.NewGuid() }, now with { Boot = Guid.NewGuid() }, now with { Netns = now.Netns + 1 } })
         {
             claims.Write(forged);
             Assert.NotEmpty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
@@ -72,4 +73,46 @@ public class StructureClaimTests : KernelTestBase
         claims.Forget();
         Assert.NotEmpty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
     }
+
+    [Fact]
+    public void A_claim_the_kernel_contradicts_is_dropped_and_the_call_succeeds_from_the_kernel_alone()
+    {
+        // A claim for this very generation naming sets that do not exist (no table at all): the element add fails.
+        var cookie = NodeCookie()!.Value;
+        var claims = new StructureClaimFile(Path.GetDirectoryName(LockPath)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(LockPath)!);
+        claims.Write(StructureClaim.Make(cookie, Generation(), [.. FwmarkRuleset.InetSetsOf(Vpn.ChainName).Select(s => s.Name)], bridge: false));
+
+        Dataplane.Install(PodA, [Ip("10.88.0.5")], Vpn);
+
+        Assert.Empty(Dataplane.Verify(PodA, [Ip("10.88.0.5")], Vpn));
+        Assert.NotEqual(Generation(), ClaimOnFile()?.Generation); // dropped; the table it built is a repair: no claim
+    }
+
+    [Fact]
+    public void Bridge_ports_claim_the_bridge_table_too_and_a_bridge_tampering_is_still_repaired()
+    {
+        var ports = $"ports-{Vpn.ChainName}";
+        Dataplane.InstallTarget(PodA, Port("vethA", "10.88.0.5"), Vpn); // builds both tables
+        Dataplane.InstallTarget(PodB, Port("vethB", "10.88.0.6"), Vpn); // reads both, healthy: claims
+        Assert.True(ClaimOnFile()?.Bridge);
+        Assert.Equal(Generation(), ClaimOnFile()?.Generation);
+
+        var podC = new AttachmentOwner("net1", "container-c", "eth0");
+        Dataplane.InstallTarget(podC, Port("vethC", "10.88.0.7"), Vpn); // from the claim
+        Dataplane.RemoveKeys(PodB, new AttachmentKeys([Ip("10.88.0.6")], ["cni0", "vethB"]));
+        Assert.Equal(Generation(), ClaimOnFile()?.Generation);
+        var listing = Node.Run("nft", "list", "set", "bridge", "fwmark", ports).Stdout;
+        Assert.Contains("\"vethC\"", listing);
+        Assert.DoesNotContain("\"vethB\"", listing);
+
+        Node.Run("nft", "flush", "chain", "bridge", "fwmark", Vpn.ChainName);
+        Assert.NotEmpty(Dataplane.VerifyTarget(PodA, Port("vethA", "10.88.0.5"), Vpn));
+        Dataplane.InstallTarget(PodA, Port("vethA", "10.88.0.5"), Vpn);
+        Assert.Empty(Dataplane.VerifyTarget(PodA, Port("vethA", "10.88.0.5"), Vpn));
+        Assert.Empty(Dataplane.VerifyTarget(podC, Port("vethC", "10.88.0.7"), Vpn));
+    }
+
+    private static MarkTarget Port(string name, params string[] addresses) =>
+        new(new AttachmentPath(MarkKeying.BridgePort, name, "test"), [.. addresses.Select(Ip)]);
 }

@@ -10,8 +10,8 @@ public sealed class StructureClaimFileTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("fwmark-claim-").FullName;
 
-    private static readonly StructureClaim Claim = new(
-        StructureClaim.ThisBuild, 4242, 17, ["pods4-mark-00000010-00000010", "pods6-mark-00000010-00000010", "ifaces-mark-00000010-00000010"], Bridge: true);
+    private static readonly StructureClaim Claim = StructureClaim.Make(
+        4242, 17, ["pods4-mark-00000010-00000010", "pods6-mark-00000010-00000010", "ifaces-mark-00000010-00000010"], bridge: true);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -31,12 +31,25 @@ public sealed class StructureClaimFileTests : IDisposable
     }
 
     [Fact]
-    public void Another_builds_claim_is_not_this_builds()
+    public void Another_builds_or_another_boots_claim_is_not_this_ones()
     {
+        Assert.True(StructureClaim.Usable); // this build has module version IDs and the kernel a boot ID
         var file = new StructureClaimFile(_directory);
         file.Write(Claim with { Build = Guid.NewGuid() });
-
         Assert.Null(file.Find(4242, 17));
+
+        // A state directory on a disk keeps the file across a reboot, where the cookie and generation repeat.
+        file.Write(Claim with { Boot = Guid.NewGuid() });
+        Assert.Null(file.Find(4242, 17));
+    }
+
+    [Fact]
+    public void The_file_is_the_owners_only()
+    {
+        var file = new StructureClaimFile(_directory);
+        file.Write(Claim);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file.Path));
     }
 
     [Theory]

@@ -104,5 +104,5 @@ public class StructureClaimPlanTests
     }
 
     private static StructureClaim ClaimOf(FakeNftState state, bool bridge) =>
-        new(StructureClaim.ThisBuild, 1, 7, [.. state.Sets.Keys], bridge);
+        StructureClaim.Make(1, 7, [.. state.Sets.Keys], bridge);
 }
