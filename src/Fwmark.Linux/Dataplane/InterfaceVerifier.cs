@@ -10,9 +10,16 @@ namespace Fwmark.Linux.Dataplane;
 /// </summary>
 internal static class InterfaceVerifier
 {
-    public static List<string> Verify(NftTables tables, AttachmentOwner owner, AttachmentPath path, MarkSpec mark)
+    /// <param name="claim">A claim for the generation now (<see cref="StructureClaim"/>): when it covers the mark (and the
+    /// bridge table, for a bridge port), both tables are known exact and only the elements are looked up.</param>
+    public static List<string> Verify(NftTables tables, AttachmentOwner owner, AttachmentPath path, MarkSpec mark, StructureClaim? claim = null)
     {
-        var name = path.HostInterface ?? throw new ArgumentException("an interface path names its interface", nameof(path));
+        _ = path.HostInterface ?? throw new ArgumentException("an interface path names its interface", nameof(path));
+        if (claim is not null && claim.Covers(mark.ChainName, needsBridge: path.Keying == MarkKeying.BridgePort))
+        {
+            return ElementProblems(tables, owner, path, mark, FwmarkRuleset.MarkChains(claim.SetNames), claim.Bridge, []);
+        }
+
         if (!tables.Inet.TableExists())
         {
             return [$"table {FwmarkRuleset.Table} is missing"];
@@ -23,8 +30,6 @@ internal static class InterfaceVerifier
         var markChains = FwmarkRuleset.MarkChains(structure.SetNames, mark.ChainName);
         var problems = Drift(structure, WantedStructure.ForCheck(markChains, mark), WantedStructure.For(markChains), ignoreMissingAddressSets: true);
         var bridgeExists = tables.Bridge.TableExists();
-        var home = path.Keying == MarkKeying.BridgePort ? InterfaceRuleset.PortSet(mark.ChainName) : InterfaceRuleset.InterfaceSet(mark.ChainName);
-        var homeTable = path.Keying == MarkKeying.BridgePort ? InterfaceRuleset.BridgeTable : FwmarkRuleset.Table;
         if (path.Keying == MarkKeying.BridgePort)
         {
             if (!bridgeExists)
@@ -36,6 +41,15 @@ internal static class InterfaceVerifier
             problems.AddRange(Drift(tables.Bridge.ReadStructure(), WantedStructure.ForBridgeCheck(markChains, mark), WantedStructure.ForBridge(markChains), ignoreMissingAddressSets: false));
         }
 
+        return ElementProblems(tables, owner, path, mark, markChains, bridgeExists, problems);
+    }
+
+    /// <summary>The host interface in its home set, owned by the attachment, and in no other ifname set; added to <paramref name="problems"/>.</summary>
+    private static List<string> ElementProblems(NftTables tables, AttachmentOwner owner, AttachmentPath path, MarkSpec mark, List<string> markChains, bool bridgeExists, List<string> problems)
+    {
+        var name = path.HostInterface!;
+        var home = path.Keying == MarkKeying.BridgePort ? InterfaceRuleset.PortSet(mark.ChainName) : InterfaceRuleset.InterfaceSet(mark.ChainName);
+        var homeTable = path.Keying == MarkKeying.BridgePort ? InterfaceRuleset.BridgeTable : FwmarkRuleset.Table;
         foreach (var (reader, set) in tables.NameSets(markChains, bridgeExists))
         {
             var element = reader.GetElement(set.Name, name);

@@ -76,9 +76,10 @@ public sealed class NftDataplane : IDataplane
         _session.Unlocked($"verify marks of {NftPlanner.Describe(owner)}", socket =>
         {
             var tables = new NftTables(socket);
+            var claim = _claims.Find(socket.Transport.NetnsCookie, tables.Inet.GetGeneration());
             return target.IsInterface
-                ? InterfaceVerifier.Verify(tables, owner, target.Path, mark)
-                : NftVerifier.Verify(tables.Inet, owner, target.Addresses, mark, _claims.Find(socket.Transport.NetnsCookie, tables.Inet.GetGeneration()));
+                ? InterfaceVerifier.Verify(tables, owner, target.Path, mark, claim)
+                : NftVerifier.Verify(tables.Inet, owner, target.Addresses, mark, claim);
         });
 
     public void Probe() => Read("program nftables", tables => tables.Inet.GetGeneration());

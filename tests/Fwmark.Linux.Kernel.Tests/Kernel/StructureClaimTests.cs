@@ -105,6 +105,10 @@ public class StructureClaimTests : KernelTestBase
         var listing = Node.Run("nft", "list", "set", "bridge", "fwmark", ports).Stdout;
         Assert.Contains("\"vethC\"", listing);
         Assert.DoesNotContain("\"vethB\"", listing);
+        // CHECK from the claim still looks every element up.
+        Assert.Empty(Dataplane.VerifyTarget(podC, Port("vethC", "10.88.0.7"), Vpn));
+        Assert.Contains(Dataplane.VerifyTarget(PodB, Port("vethB", "10.88.0.6"), Vpn), p => p.Contains("\"vethB\"", StringComparison.Ordinal) && p.Contains("missing", StringComparison.Ordinal));
+        Assert.Equal(Generation(), ClaimOnFile()?.Generation);
 
         Node.Run("nft", "flush", "chain", "bridge", "fwmark", Vpn.ChainName);
         Assert.NotEmpty(Dataplane.VerifyTarget(PodA, Port("vethA", "10.88.0.5"), Vpn));
