@@ -14,7 +14,7 @@ public static class StatusText
         text.AppendLine(!report.Table.Present
             ? "table inet fwmark: absent (no pod has been marked in this network namespace, or the table was deleted)"
             : report.Table.Counters
-                ? "table inet fwmark: present, a counter per element"
+                ? "table inet fwmark: present; a counter on every element (bridge fwmark's port sets too)"
                 : "table inet fwmark: present; counters unavailable for sets made by an older fwmark (the next ADD or `fwmark reconcile` re-makes them with counters)");
         foreach (var problem in report.Problems)
         {
