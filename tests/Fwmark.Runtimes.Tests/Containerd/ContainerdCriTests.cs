@@ -89,10 +89,12 @@ public sealed class ContainerdCriTests(ContainerdNode node) : IClassFixture<Cont
         {
             var stayingElements = ElementsOf(staying);
             Assert.Single(BridgePortsOf(leaving));
+            Assert.True(RunRecords.Has(node.Bed, leaving.Id), $"no record of {leaving} in the run's state directory {node.Bed.StateDir}");
 
             // StopPodSandbox: DEL with the cached prevResult.
             node.Cri.StopPodSandbox(leaving.Id);
             Assert.Empty(ElementsOf(leaving));
+            Assert.False(RunRecords.Has(node.Bed, leaving.Id));
             Assert.Equal(stayingElements, ElementsOf(staying));
 
             // RemovePodSandbox: containerd sends DEL once more, without prevResult; it must succeed and change nothing.

@@ -6,11 +6,13 @@ namespace Fwmark.Runtimes.Tests.Podman;
 /// runc + cgroupfs (crun refuses this VM's cgroup layout), a file events log, file locks instead of the
 /// machine-wide /dev/shm lock segment, and ulimits the VM can grant. <c>default_subnet</c> moves the built-in
 /// "podman" network away from 10.88.0.0/16, where the testbed's pod networks live. The backend is "cni" for
-/// the supported setup, "netavark" for the podman 5 default that runs no CNI chain.
+/// the supported setup, "netavark" for the podman 5 default that runs no CNI chain. <c>env</c> hands the run's
+/// FWMARK_RUN_DIR also to the processes podman does not start with our environment: conmon's
+/// <c>podman container cleanup</c> runs a second DEL when a container exits.
 /// </summary>
 internal static class PodmanConfig
 {
-    public static string ContainersConf(PodmanPaths paths, string binDir, string backend) => $$"""
+    public static string ContainersConf(PodmanPaths paths, string binDir, string backend, string stateDir) => $$"""
         [containers]
         default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 
@@ -26,6 +28,7 @@ internal static class PodmanConfig
         events_logger = "file"
         lock_type = "file"
         tmp_dir = "{{paths.Tmp}}"
+        env = ["FWMARK_RUN_DIR={{stateDir}}"]
 
         """;
 

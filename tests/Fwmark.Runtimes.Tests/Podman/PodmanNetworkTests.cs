@@ -63,9 +63,11 @@ public sealed class PodmanNetworkTests(PodmanNode node) : IClassFixture<PodmanNo
         {
             var bystanderElements = ElementsOf(bystander);
             Assert.Single(BridgePortsOf(container));
+            Assert.True(RunRecords.Has(node.Bed, container.Id), $"no record of {container.Name} in the run's state directory {node.Bed.StateDir}");
 
             node.Podman("stop", "-t", "0", container.Name).EnsureSuccess();
             Assert.Empty(ElementsOf(container));
+            Assert.False(RunRecords.Has(node.Bed, container.Id));
             Assert.DoesNotContain(AllElements(), e => e.Comment?.Contains(container.Id, StringComparison.Ordinal) == true);
             Assert.Equal(bystanderElements, ElementsOf(bystander));
 

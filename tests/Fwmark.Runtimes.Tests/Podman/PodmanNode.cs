@@ -70,7 +70,7 @@ public class PodmanNode : IDisposable
             _paths = new PodmanPaths(Path.Combine(Bed.WorkDir, "podman"));
             Directory.CreateDirectory(_paths.Dir);
             Bed.Cleanup.Push($"podman dir {_paths.Dir}", () => Mounts.UnmountAndDelete(_paths.Dir));
-            File.WriteAllText(_paths.ContainersConf, PodmanConfig.ContainersConf(_paths, BinDir, backend));
+            File.WriteAllText(_paths.ContainersConf, PodmanConfig.ContainersConf(_paths, BinDir, backend, Bed.StateDir));
             File.WriteAllText(_paths.StorageConf, PodmanConfig.StorageConf(_paths));
             Bed.Cleanup.Push("podman containers and networks", RemoveEverything);
 
