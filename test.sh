@@ -46,11 +46,19 @@ echo "images: $((SECONDS - start)) s"
 
 echo "== tests"
 status=0
+# Every test node has its own state dir (FWMARK_RUN_DIR); nothing may land in the machine's /run/fwmark.
+started=$(mktemp)
 for project in tests/*/*.Tests.csproj; do
   name=$(basename "$project" .csproj)
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
 done
+if [ -d /run/fwmark ] && leaked=$(find /run/fwmark -newer "$started" | head -20) && [ -n "$leaked" ]; then
+  echo "the tests wrote into the machine's /run/fwmark:" >&2
+  echo "$leaked" >&2
+  status=1
+fi
+rm -f "$started"
 
 # One summary line for CI: counts from the trx files, and a failure when anything was skipped or nothing ran.
 eng/summarize-trx.sh "$results" || status=1

@@ -100,7 +100,7 @@ public class VerifyAndProbeTests : KernelTestBase
     [Fact]
     public void Probe_fails_with_the_cause_when_the_namespace_cannot_be_entered()
     {
-        var missing = new NftDataplane($"{Node.Path}-does-not-exist");
+        var missing = new NftDataplane($"{Node.Path}-does-not-exist", LockPath);
 
         var error = Assert.Throws<DataplaneException>(missing.Probe);
 

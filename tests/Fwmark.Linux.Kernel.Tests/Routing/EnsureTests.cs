@@ -233,7 +233,7 @@ public sealed class EnsureTests : RoutingTestBase
     [Fact]
     public void Ensuring_a_namespace_that_does_not_exist_fails_with_a_cni_error()
     {
-        var routing = new Linux.Routing.RtnetlinkRouting("/var/run/netns/fwr-absent-00000000");
+        var routing = new Linux.Routing.RtnetlinkRouting("/var/run/netns/fwr-absent-00000000", Node.LockPath);
 
         var e = Assert.Throws<DataplaneException>(() => routing.Ensure(Vpn, VpnRoute));
 

@@ -30,7 +30,7 @@ public abstract class RoutingTestBase : IDisposable
             Node.Ip("addr", "add", "2001:db8:203::1/64", "dev", "vpn0", "nodad");
             Node.Ip("link", "set", "vpn0p", "up");
             Node.Ip("link", "set", "vpn0", "up");
-            Routing = new RtnetlinkRouting(Node.Path);
+            Routing = new RtnetlinkRouting(Node.Path, Node.LockPath);
         }
         catch
         {

@@ -92,7 +92,7 @@ internal sealed class SteeringBed : IDisposable
                     """);
             }
 
-            Routing = new RtnetlinkRouting(Node.Path);
+            Routing = new RtnetlinkRouting(Node.Path, Node.LockPath);
         }
         catch
         {

@@ -57,6 +57,15 @@ public sealed partial class Netns
     public const string StateDirVariable = "FWMARK_RUN_DIR";
 
     /// <summary>
+    /// The plugin's lock in this namespace's state directory, for tests that drive the dataplane or the routing
+    /// in-process (their default is the machine's /run/fwmark/fwmark.lock).
+    /// </summary>
+    public string LockPath =>
+        Environment.TryGetValue(StateDirVariable, out var dir) && dir is not null
+            ? System.IO.Path.Combine(dir, "fwmark.lock")
+            : throw new InvalidOperationException($"netns {Name} has no state directory of its own");
+
+    /// <summary>
     /// A fresh namespace named <paramref name="prefix"/>-&lt;8 random hex digits&gt;, so tests running at the same
     /// time (also other checkouts' runs on this machine) never share one.
     /// </summary>
