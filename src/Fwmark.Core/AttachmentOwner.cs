@@ -45,6 +45,17 @@ public sealed record AttachmentOwner(string Network, string ContainerId, string 
     }
 
     /// <summary>
+    /// <see cref="TryParseTag"/> followed by a comparison of the key with <paramref name="key"/>, without allocating:
+    /// DEL without prevResult asks it of every element of every set.
+    /// </summary>
+    public static bool TagHasKey(string tag, string key) =>
+        tag.Length >= 25 && tag[8] == '.' && (tag.Length == 25 || tag[25] == ' ')
+        && key.Length == 16 && tag.AsSpan(9, 16).SequenceEqual(key)
+        && !tag.AsSpan(0, 8).ContainsAnyExcept(LowerHex) && !key.AsSpan().ContainsAnyExcept(LowerHex);
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
+    /// <summary>
     /// Whether an element tagged <paramref name="tag"/> belongs to <paramref name="network"/> (GC's
     /// question). The 8-hex network key alone could collide between two names (1 in 2^32), so the
     /// readable tail's network name is compared too whenever the tail still holds it in full

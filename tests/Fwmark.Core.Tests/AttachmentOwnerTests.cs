@@ -128,4 +128,32 @@ public class AttachmentOwnerTests
         // A tail cut before the first '/' cannot be compared: the key decides.
         Assert.True(AttachmentOwner.TagBelongsTo($"{Owner.NetworkKey}.{Owner.Key} mustredir", "mustredirect"));
     }
+    [Theory]
+    [InlineData("")] // the owner's own tag
+    [InlineData("0123abcd.0123456789abcdef net/c/eth0")] // another owner
+    [InlineData("KEY")] // the owner's key alone, no tail
+    [InlineData("KEY net")]
+    [InlineData("KEYx")] // no space after the key
+    [InlineData("NETKEY_0123456789abcdef")] // no dot
+    [InlineData("UPPER")] // upper-case hex is not ours
+    [InlineData("short")]
+    public void TagHasKey_answers_as_TryParseTag_and_a_key_comparison_do(string shape)
+    {
+        var owner = new AttachmentOwner("net1", "container-a", "eth0");
+        var tag = shape switch
+        {
+            "" => owner.Tag,
+            "KEY" => $"{owner.NetworkKey}.{owner.Key}",
+            "KEY net" => $"{owner.NetworkKey}.{owner.Key} net",
+            "KEYx" => $"{owner.NetworkKey}.{owner.Key}x",
+            "NETKEY_0123456789abcdef" => $"{owner.NetworkKey}_{owner.Key}",
+            "UPPER" => $"{owner.NetworkKey.ToUpperInvariant()}.{owner.Key}",
+            _ => shape,
+        };
+
+        var expected = AttachmentOwner.TryParseTag(tag, out _, out var key) && key == owner.Key;
+
+        Assert.Equal(expected, AttachmentOwner.TagHasKey(tag, owner.Key));
+        Assert.Equal(shape is "" or "KEY" or "KEY net", expected); // the cases mean what their names say
+    }
 }

@@ -106,6 +106,7 @@ internal static class AgentHandoff
     /// </summary>
     public static void EnsureNotGuarded(NetlinkConversation socket, Core.AttachmentOwner owner)
     {
+        var ownerKey = owner.Key;
         foreach (var table in Guarded.Select(t => t.Guard))
         {
             var client = new NftClient(socket, table);
@@ -115,7 +116,7 @@ internal static class AgentHandoff
                 var comments = NftEvent.IsNameSet(set)
                     ? names.DumpElements(set).Select(e => e.Comment)
                     : client.DumpElements(set).Select(e => e.Comment);
-                if (comments.Any(c => NftPlanner.IsTaggedBy(c, owner)))
+                if (comments.Any(c => NftPlanner.IsTaggedBy(c, ownerKey)))
                 {
                     throw new Core.DataplaneException(
                         Core.DataplaneFailure.Busy,

@@ -133,9 +133,10 @@ internal static class NftPlanner
             : keys.Addresses.Distinct().SelectMany(address => markChains
                 .Select(chain => FwmarkRuleset.SetFor(address, chain))
                 .Select(set => (set, state.Element(set.Name, address))));
+        var ownerKey = owner.Key;
         foreach (var (set, element) in found)
         {
-            if (element is not null && IsOwnedBy(element, owner))
+            if (element is not null && IsTaggedBy(element.Comment, ownerKey))
             {
                 transaction.Add(new DeleteElementOp(new NftElement(set.Name, element.Key)));
             }
@@ -146,7 +147,7 @@ internal static class NftPlanner
             var elements = keys is null
                 ? state.NameElements(table, set.Name)
                 : keys.Interfaces.Where(IsInterfaceName).Distinct().Select(name => state.NameElement(table, set.Name, name)).OfType<NftNameElementInfo>();
-            foreach (var element in elements.Where(e => IsTaggedBy(e.Comment, owner)))
+            foreach (var element in elements.Where(e => IsTaggedBy(e.Comment, ownerKey)))
             {
                 transaction.Add(NftTables.DeleteName(table, set, element.Name));
             }
@@ -190,10 +191,10 @@ internal static class NftPlanner
     public static bool IsOwnedBy(NftElementInfo element, AttachmentOwner owner) => IsTaggedBy(element.Comment, owner);
 
     /// <summary>True when <paramref name="comment"/> is <paramref name="owner"/>'s tag.</summary>
-    public static bool IsTaggedBy(string? comment, AttachmentOwner owner) =>
-        comment is not null
-        && AttachmentOwner.TryParseTag(comment, out _, out var key)
-        && key == owner.Key;
+    public static bool IsTaggedBy(string? comment, AttachmentOwner owner) => IsTaggedBy(comment, owner.Key);
+
+    /// <summary>As above with the owner's <see cref="AttachmentOwner.Key"/> computed once, for loops over many elements.</summary>
+    public static bool IsTaggedBy(string? comment, string ownerKey) => comment is not null && AttachmentOwner.TagHasKey(comment, ownerKey);
 
     /// <summary>"network/container/ifname" for messages.</summary>
     public static string Describe(AttachmentOwner owner) => $"{owner.Network}/{owner.ContainerId}/{owner.IfName}";
