@@ -133,8 +133,7 @@ internal sealed class GuardTable : IDisposable
     private void CommitKeepingClaim(NftTransaction transaction)
     {
         var netns = _owner.Transport.NetnsCookie;
-        if (_claims is { Exists: true } && netns is not null
-            && _claims.Find(netns, new NftClient(_owner, Table).GetGeneration()) is { } claim)
+        if (_claims is { Exists: true } && netns is not null && ClaimNow(netns.Value) is { } claim)
         {
             try
             {
@@ -154,6 +153,35 @@ internal sealed class GuardTable : IDisposable
 
         transaction.Commit(_owner);
     }
+
+    /// <summary>
+    /// The claim for the generation now. The guard mirrors an element as soon as the plugin's commit is announced,
+    /// which is before that plugin has written its claim for the generation its commit made (measured: the guard
+    /// lost that race in 4 of 6 ADDs). So when the file's claim is exactly one generation behind, the claim is
+    /// looked for again, for at most <see cref="ClaimWait"/>: a bounded delay of this one mirror commit, only then.
+    /// </summary>
+    private StructureClaim? ClaimNow(ulong netns)
+    {
+        var generation = new NftClient(_owner, Table).GetGeneration();
+        for (var waited = TimeSpan.Zero; ; waited += ClaimPoll)
+        {
+            if (_claims!.Find(netns, generation) is { } claim)
+            {
+                return claim;
+            }
+
+            if (waited >= ClaimWait || _claims.Find(netns, generation - 1) is null)
+            {
+                return null;
+            }
+
+            Thread.Sleep(ClaimPoll);
+        }
+    }
+
+    private static readonly TimeSpan ClaimWait = TimeSpan.FromMilliseconds(3);
+
+    private static readonly TimeSpan ClaimPoll = TimeSpan.FromMilliseconds(1);
 
     /// <summary>After a failed commit: re-learn what the guard tables really hold (reads are allowed to anyone).</summary>
     public void Relearn()
