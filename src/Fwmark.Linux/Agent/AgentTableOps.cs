@@ -81,25 +81,15 @@ internal sealed record AddElementsOp(string Set, IReadOnlyList<NftElement> Eleme
     /// <summary>An element with key and a maximal comment takes well under 400 bytes.</summary>
     public const int MaxPerMessage = 128;
 
+    public override bool ChangesStructure => false;
+
     public override string Description => $"add {Elements.Count} element(s) to set {Set}";
 
     public override string Render(NftTable table) =>
         $"add element {table} {Set} {{ {string.Join(", ", Elements.Select(e => e.Comment is null ? $"{e.Key}" : $"{e.Key} comment {Quote(e.Comment)}"))} }}";
 
-    public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence)
-    {
-        var message = NftMessage.Begin(ref writer, NftMessageType.NewSetElem, Ack | NetlinkConstants.NLM_F_CREATE | NetlinkConstants.NLM_F_EXCL, sequence, table.Family);
-        writer.WriteString(SetElemListAttr.Table, table.Name);
-        writer.WriteString(SetElemListAttr.Set, Set);
-        var list = writer.BeginNested(SetElemListAttr.Elements);
-        foreach (var element in Elements)
-        {
-            NftElementCodec.WriteItem(ref writer, element);
-        }
-
-        writer.EndNested(list);
-        writer.EndMessage(message);
-    }
+    public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence) =>
+        NftElementCodec.WriteList(ref writer, NftMessageType.NewSetElem, Ack | NetlinkConstants.NLM_F_CREATE | NetlinkConstants.NLM_F_EXCL, sequence, table, Set, Elements.Select(e => (e.KeyBytes, e.Comment)));
 
     /// <summary>Queues <paramref name="elements"/> (all of one set) as as few messages as the limit allows, each through <paramref name="route"/>.</summary>
     public static void Queue(NftTransaction transaction, string set, IEnumerable<NftElement> elements, Func<NftOperation, NftOperation> route)
@@ -136,25 +126,15 @@ internal sealed record AddElementsOp(string Set, IReadOnlyList<NftElement> Eleme
 /// <summary><see cref="AddElementsOp"/> for an ifname set: many interface names per NEWSETELEM message.</summary>
 internal sealed record AddNameElementsOp(string Set, IReadOnlyList<NftNameElement> Elements) : NftOperation
 {
+    public override bool ChangesStructure => false;
+
     public override string Description => $"add {Elements.Count} interface name(s) to set {Set}";
 
     public override string Render(NftTable table) =>
         $"add element {table} {Set} {{ {string.Join(", ", Elements.Select(e => e.Comment is null ? $"\"{e.Name}\"" : $"\"{e.Name}\" comment {Quote(e.Comment)}"))} }}";
 
-    public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence)
-    {
-        var message = NftMessage.Begin(ref writer, NftMessageType.NewSetElem, Ack | NetlinkConstants.NLM_F_CREATE | NetlinkConstants.NLM_F_EXCL, sequence, table.Family);
-        writer.WriteString(SetElemListAttr.Table, table.Name);
-        writer.WriteString(SetElemListAttr.Set, Set);
-        var list = writer.BeginNested(SetElemListAttr.Elements);
-        foreach (var element in Elements)
-        {
-            NftNameElementCodec.WriteItem(ref writer, element);
-        }
-
-        writer.EndNested(list);
-        writer.EndMessage(message);
-    }
+    public override void Encode(ref NetlinkWriter writer, NftTable table, uint sequence) =>
+        NftElementCodec.WriteList(ref writer, NftMessageType.NewSetElem, Ack | NetlinkConstants.NLM_F_CREATE | NetlinkConstants.NLM_F_EXCL, sequence, table, Set, Elements.Select(e => (e.KeyBytes, e.Comment)));
 
     /// <summary>Queues <paramref name="elements"/> (all of one set) as as few messages as <see cref="AddElementsOp.MaxPerMessage"/> allows, each through <paramref name="route"/>.</summary>
     public static void Queue(NftTransaction transaction, string set, IEnumerable<NftNameElement> elements, Func<NftOperation, NftOperation> route)

@@ -10,30 +10,35 @@ internal static class NftElementCodec
     /// One element per message, on purpose: errors then name exactly one key, and a message can
     /// never outgrow the 64 KiB limit of the nested element list however many pods there are.
     /// </summary>
-    public static void Write(ref NetlinkWriter writer, NftMessageType type, ushort flags, uint sequence, NftTable table, NftElement element)
+    public static void Write(ref NetlinkWriter writer, NftMessageType type, ushort flags, uint sequence, NftTable table, NftElement element) =>
+        WriteList(ref writer, type, flags, sequence, table, element.Set, [(element.KeyBytes, element.Comment)]);
+
+    /// <summary>
+    /// One NEW/DEL/GETSETELEM message for <paramref name="set"/> with every item in its element list: a key (an
+    /// address's bytes or an interface name's, <see cref="NftNameElementCodec"/>) and, when it has one, its owner comment.
+    /// </summary>
+    public static void WriteList(ref NetlinkWriter writer, NftMessageType type, ushort flags, uint sequence, NftTable table, string set, IEnumerable<(byte[] Key, string? Comment)> items)
     {
         var message = NftMessage.Begin(ref writer, type, flags, sequence, table.Family);
         writer.WriteString(SetElemListAttr.Table, table.Name);
-        writer.WriteString(SetElemListAttr.Set, element.Set);
+        writer.WriteString(SetElemListAttr.Set, set);
         var list = writer.BeginNested(SetElemListAttr.Elements);
-        WriteItem(ref writer, element);
-        writer.EndNested(list);
-        writer.EndMessage(message);
-    }
-
-    /// <summary>One element of an element list: its key and, when it has one, its owner comment.</summary>
-    public static void WriteItem(ref NetlinkWriter writer, NftElement element)
-    {
-        var item = writer.BeginNested(ListAttr.Elem);
-        var key = writer.BeginNested(SetElemAttr.Key);
-        writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
-        writer.EndNested(key);
-        if (element.Comment is not null)
+        foreach (var (key, comment) in items)
         {
-            writer.WriteAttribute(SetElemAttr.UserData, NftUserData.Comment(element.Comment));
+            var item = writer.BeginNested(ListAttr.Elem);
+            var keyNest = writer.BeginNested(SetElemAttr.Key);
+            writer.WriteAttribute(DataAttr.Value, key);
+            writer.EndNested(keyNest);
+            if (comment is not null)
+            {
+                writer.WriteAttribute(SetElemAttr.UserData, NftUserData.Comment(comment));
+            }
+
+            writer.EndNested(item);
         }
 
-        writer.EndNested(item);
+        writer.EndNested(list);
+        writer.EndMessage(message);
     }
 
     /// <summary>Reads every element of a NEWSETELEM message (a GET reply or one dump chunk).</summary>

@@ -5,31 +5,8 @@ namespace Fwmark.Linux.NfTables;
 /// <summary>One-element NEW/DEL/GETSETELEM messages for ifname sets, and reading their elements back.</summary>
 internal static class NftNameElementCodec
 {
-    public static void Write(ref NetlinkWriter writer, NftMessageType type, ushort flags, uint sequence, NftTable table, NftNameElement element)
-    {
-        var message = NftMessage.Begin(ref writer, type, flags, sequence, table.Family);
-        writer.WriteString(SetElemListAttr.Table, table.Name);
-        writer.WriteString(SetElemListAttr.Set, element.Set);
-        var list = writer.BeginNested(SetElemListAttr.Elements);
-        WriteItem(ref writer, element);
-        writer.EndNested(list);
-        writer.EndMessage(message);
-    }
-
-    /// <summary>One element of an element list: the name's key and, when it has one, its owner comment.</summary>
-    public static void WriteItem(ref NetlinkWriter writer, NftNameElement element)
-    {
-        var item = writer.BeginNested(ListAttr.Elem);
-        var key = writer.BeginNested(SetElemAttr.Key);
-        writer.WriteAttribute(DataAttr.Value, element.KeyBytes);
-        writer.EndNested(key);
-        if (element.Comment is not null)
-        {
-            writer.WriteAttribute(SetElemAttr.UserData, NftUserData.Comment(element.Comment));
-        }
-
-        writer.EndNested(item);
-    }
+    public static void Write(ref NetlinkWriter writer, NftMessageType type, ushort flags, uint sequence, NftTable table, NftNameElement element) =>
+        NftElementCodec.WriteList(ref writer, type, flags, sequence, table, element.Set, [(element.KeyBytes, element.Comment)]);
 
     public static void ReadElements(in NetlinkMessage message, List<NftNameElementInfo> into)
     {

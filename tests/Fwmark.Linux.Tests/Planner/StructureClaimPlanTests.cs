@@ -2,6 +2,7 @@ using System.Net;
 using Fwmark.Core;
 using Fwmark.Core.Paths;
 using Fwmark.Linux.Dataplane;
+using Fwmark.Linux.NfTables;
 
 namespace Fwmark.Linux.Tests.Planner;
 
@@ -101,6 +102,27 @@ public class StructureClaimPlanTests
         Assert.NotNull(plan.Verified);
         state.Claim = null;
         Assert.Null(NftPlanner.RemoveKeys(state, PodA, new AttachmentKeys([IPAddress.Parse("10.88.0.5")], [])).Verified); // DEL never verifies by itself
+    }
+
+    [Fact]
+    public void Element_operations_alone_keep_the_structure_and_nothing_else_does()
+    {
+        var address = new NftElement("pods4-mark-00000010-00000010", IPAddress.Parse("10.88.0.5"), PodA.Tag);
+        var name = new NftNameElement("ifaces-mark-00000010-00000010", "veth1", PodA.Tag);
+        NftOperation[] elements =
+        [
+            new AddElementOp(address), new DeleteElementOp(address), new AddNameElementOp(name), new DeleteNameElementOp(name),
+            new Agent.AddElementsOp(address.Set, [address]), new Agent.AddNameElementsOp(name.Set, [name]),
+            NftTables.OnBridge(new AddNameElementOp(name)),
+        ];
+        NftOperation[] structure =
+        [
+            new AddTableOp(), new AddSetOp(FwmarkRuleset.SetFor(address.Key, Vpn.ChainName)), new FlushChainOp("prerouting"),
+            new DeleteChainOp("sneaky"), new DeleteSetOp("pods4-x"), NftTables.OnBridge(new FlushChainOp("prerouting")),
+        ];
+
+        Assert.All(elements, op => Assert.False(op.ChangesStructure, op.Description));
+        Assert.All(structure, op => Assert.True(op.ChangesStructure, op.Description));
     }
 
     private static StructureClaim ClaimOf(FakeNftState state, bool bridge) =>
