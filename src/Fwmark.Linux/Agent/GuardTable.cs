@@ -132,8 +132,7 @@ internal sealed class GuardTable : IDisposable
     /// </summary>
     private void CommitKeepingClaim(NftTransaction transaction)
     {
-        var netns = _owner.Transport.NetnsCookie;
-        if (_claims is { Exists: true } && netns is not null && ClaimNow(netns.Value) is { } claim)
+        if (_claims is not null && ClaimNow(_owner.Transport.NetnsCookie) is { } claim)
         {
             try
             {
@@ -160,23 +159,32 @@ internal sealed class GuardTable : IDisposable
     /// lost that race in 4 of 6 ADDs). So when the file's claim is exactly one generation behind, the claim is
     /// looked for again, for at most <see cref="ClaimWait"/>: a bounded delay of this one mirror commit, only then.
     /// </summary>
-    private StructureClaim? ClaimNow(ulong netns)
+    private StructureClaim? ClaimNow(ulong? netns)
     {
-        var generation = new NftClient(_owner, Table).GetGeneration();
-        for (var waited = TimeSpan.Zero; ; waited += ClaimPoll)
+        // No claim on file (the usual case without a healthy plugin call since the last change): no GETGEN either.
+        if (_claims!.Peek(netns) is not { } claim)
         {
-            if (_claims!.Find(netns, generation) is { } claim)
+            return null;
+        }
+
+        var generation = new NftClient(_owner, Table).GetGeneration();
+        for (var waited = TimeSpan.Zero; claim is not null; waited += ClaimPoll)
+        {
+            if (claim.Generation == generation)
             {
                 return claim;
             }
 
-            if (waited >= ClaimWait || _claims.Find(netns, generation - 1) is null)
+            if (waited >= ClaimWait || claim.Generation != generation - 1)
             {
                 return null;
             }
 
             Thread.Sleep(ClaimPoll);
+            claim = _claims.Peek(netns);
         }
+
+        return null;
     }
 
     private static readonly TimeSpan ClaimWait = TimeSpan.FromMilliseconds(3);

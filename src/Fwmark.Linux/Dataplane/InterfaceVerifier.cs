@@ -14,10 +14,10 @@ internal static class InterfaceVerifier
     /// bridge table, for a bridge port), both tables are known exact and only the elements are looked up.</param>
     public static List<string> Verify(NftTables tables, AttachmentOwner owner, AttachmentPath path, MarkSpec mark, StructureClaim? claim = null)
     {
-        _ = path.HostInterface ?? throw new ArgumentException("an interface path names its interface", nameof(path));
+        var name = path.HostInterface ?? throw new ArgumentException("an interface path names its interface", nameof(path));
         if (claim is not null && claim.Covers(mark.ChainName, needsBridge: path.Keying == MarkKeying.BridgePort))
         {
-            return ElementProblems(tables, owner, path, mark, FwmarkRuleset.MarkChains(claim.SetNames), claim.Bridge, []);
+            return ElementProblems(tables, owner, path, name, mark, FwmarkRuleset.MarkChains(claim.SetNames), claim.Bridge, []);
         }
 
         if (!tables.Inet.TableExists())
@@ -41,13 +41,12 @@ internal static class InterfaceVerifier
             problems.AddRange(Drift(tables.Bridge.ReadStructure(), WantedStructure.ForBridgeCheck(markChains, mark), WantedStructure.ForBridge(markChains), ignoreMissingAddressSets: false));
         }
 
-        return ElementProblems(tables, owner, path, mark, markChains, bridgeExists, problems);
+        return ElementProblems(tables, owner, path, name, mark, markChains, bridgeExists, problems);
     }
 
     /// <summary>The host interface in its home set, owned by the attachment, and in no other ifname set; added to <paramref name="problems"/>.</summary>
-    private static List<string> ElementProblems(NftTables tables, AttachmentOwner owner, AttachmentPath path, MarkSpec mark, List<string> markChains, bool bridgeExists, List<string> problems)
+    private static List<string> ElementProblems(NftTables tables, AttachmentOwner owner, AttachmentPath path, string name, MarkSpec mark, List<string> markChains, bool bridgeExists, List<string> problems)
     {
-        var name = path.HostInterface!;
         var home = path.Keying == MarkKeying.BridgePort ? InterfaceRuleset.PortSet(mark.ChainName) : InterfaceRuleset.InterfaceSet(mark.ChainName);
         var homeTable = path.Keying == MarkKeying.BridgePort ? InterfaceRuleset.BridgeTable : FwmarkRuleset.Table;
         foreach (var (reader, set) in tables.NameSets(markChains, bridgeExists))

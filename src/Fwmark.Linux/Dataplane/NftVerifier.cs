@@ -15,31 +15,21 @@ internal static class NftVerifier
     public static List<string> Verify(NftClient client, AttachmentOwner owner, IReadOnlyList<IPAddress> addresses, MarkSpec mark, StructureClaim? claim = null)
     {
         var table = FwmarkRuleset.Table;
-        List<string> sets;
-        List<string> problems;
-        if (claim is not null && claim.Covers(mark.ChainName, needsBridge: false))
+        var structure = claim is not null && claim.Covers(mark.ChainName, needsBridge: false) ? null : client.ReadStructure();
+        if (structure is { TableExists: false })
         {
-            sets = [.. claim.SetNames];
-            problems = [];
+            return [$"table {table} is missing"];
         }
-        else
-        {
-            var structure = client.ReadStructure();
-            if (!structure.TableExists)
-            {
-                return [$"table {table} is missing"];
-            }
 
-            sets = [.. structure.SetNames];
-            var chains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
-            // The whole shape of what this attachment's packets pass through; missing sets are worded per address below.
-            problems = NftDriftDetector.Compare(structure, WantedStructure.ForCheck(chains, mark), NftDriftDetector.Names(WantedStructure.For(chains)))
+        List<string> sets = [.. structure?.SetNames ?? claim!.SetNames];
+        var markChains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
+        // The whole shape of what this attachment's packets pass through; missing sets are worded per address below.
+        var problems = structure is null
+            ? []
+            : NftDriftDetector.Compare(structure, WantedStructure.ForCheck(markChains, mark), NftDriftDetector.Names(WantedStructure.For(markChains)))
                 .Where(d => d.Kind != NftDriftKind.MissingSet)
                 .Select(d => d.Problem)
                 .ToList();
-        }
-
-        var markChains = FwmarkRuleset.MarkChains(sets, mark.ChainName);
 
         foreach (var address in addresses.Distinct())
         {

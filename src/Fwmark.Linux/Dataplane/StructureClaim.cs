@@ -118,7 +118,10 @@ internal sealed class StructureClaimFile(string directory)
     public string Path { get; } = System.IO.Path.Combine(directory, FileName);
 
     /// <summary>The claim for this build, <paramref name="netns"/> and <paramref name="generation"/>, or null.</summary>
-    public StructureClaim? Find(ulong? netns, uint generation)
+    public StructureClaim? Find(ulong? netns, uint generation) => Peek(netns) is { } claim && claim.Generation == generation ? claim : null;
+
+    /// <summary>The claim on file for this build, boot and <paramref name="netns"/>, whatever its generation, or null.</summary>
+    public StructureClaim? Peek(ulong? netns)
     {
         // No file is the usual state of a new node: a stat, not an exception, answers that.
         if (netns is null || !StructureClaim.Usable || !File.Exists(Path))
@@ -132,7 +135,7 @@ internal sealed class StructureClaimFile(string directory)
             Span<byte> buffer = stackalloc byte[4096];
             var read = RandomAccess.Read(handle, buffer, 0);
             return StructureClaim.Parse(Encoding.UTF8.GetString(buffer[..read])) is { } claim
-                   && claim.Build == StructureClaim.ThisBuild && claim.Boot == StructureClaim.ThisBoot && claim.Netns == netns && claim.Generation == generation
+                   && claim.Build == StructureClaim.ThisBuild && claim.Boot == StructureClaim.ThisBoot && claim.Netns == netns
                 ? claim
                 : null;
         }
@@ -141,9 +144,6 @@ internal sealed class StructureClaimFile(string directory)
             return null;
         }
     }
-
-    /// <summary>True when a claim file is there at all (the agent's guard reads the generation only then).</summary>
-    public bool Exists => StructureClaim.Usable && File.Exists(Path);
 
     /// <summary>Replaces the claim; a failure leaves at worst a claim no reader accepts.</summary>
     public void Write(StructureClaim claim)
