@@ -9,12 +9,6 @@ public class InterfaceKeyTests : KernelTestBase
 {
     private static readonly AttachmentOwner PodC = new("net2", "container-c", "eth0");
 
-    private static MarkTarget Port(string name, params string[] addresses) =>
-        new(new AttachmentPath(MarkKeying.BridgePort, name, "test"), [.. addresses.Select(Ip)]);
-
-    private static MarkTarget Routed(string name, params string[] addresses) =>
-        new(new AttachmentPath(MarkKeying.InputInterface, name, "test"), [.. addresses.Select(Ip)]);
-
     [Fact]
     public void A_bridge_port_goes_into_the_bridge_table_in_the_same_transaction_as_the_inet_structure()
     {

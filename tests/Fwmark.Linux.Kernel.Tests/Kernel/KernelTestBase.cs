@@ -52,6 +52,14 @@ public abstract class KernelTestBase : IDisposable
 
     protected static IPAddress Ip(string text) => IPAddress.Parse(text);
 
+    /// <summary>A bridge-port target: host interface <paramref name="name"/> with the pod's addresses.</summary>
+    protected static Core.Paths.MarkTarget Port(string name, params string[] addresses) =>
+        new(new Core.Paths.AttachmentPath(Core.Paths.MarkKeying.BridgePort, name, "test"), [.. addresses.Select(Ip)]);
+
+    /// <summary>A routed target (input interface): host interface <paramref name="name"/> with the pod's addresses.</summary>
+    protected static Core.Paths.MarkTarget Routed(string name, params string[] addresses) =>
+        new(new Core.Paths.AttachmentPath(Core.Paths.MarkKeying.InputInterface, name, "test"), [.. addresses.Select(Ip)]);
+
     /// <summary>The structure claim the dataplane left beside its lock (Dataplane/StructureClaim.cs), whatever its generation; null when none.</summary>
     internal StructureClaim? ClaimOnFile()
     {

@@ -116,7 +116,4 @@ public class StructureClaimTests : KernelTestBase
         Assert.Empty(Dataplane.VerifyTarget(PodA, Port("vethA", "10.88.0.5"), Vpn));
         Assert.Empty(Dataplane.VerifyTarget(podC, Port("vethC", "10.88.0.7"), Vpn));
     }
-
-    private static MarkTarget Port(string name, params string[] addresses) =>
-        new(new AttachmentPath(MarkKeying.BridgePort, name, "test"), [.. addresses.Select(Ip)]);
 }

@@ -15,13 +15,7 @@ internal static class Nsenter
     public static CommandSpec Wrap(Netns netns, CommandSpec spec)
     {
         NetnsGuard.EnsureNotInitial(netns.Path);
-        var env = new Dictionary<string, string?>(netns.Environment);
-        foreach (var (key, value) in spec.Env)
-        {
-            env[key] = value;
-        }
-
-        return spec with { FileName = "nsenter", Args = [$"--net={netns.Path}", "--", spec.FileName, .. spec.Args], Env = env };
+        return spec with { FileName = "nsenter", Args = [$"--net={netns.Path}", "--", spec.FileName, .. spec.Args], Env = netns.EnvironmentFor(spec) };
     }
 
     public static CommandResult Run(Netns netns, CommandSpec spec) => ProcessRunner.Run(Wrap(netns, spec));

@@ -145,7 +145,8 @@ public sealed partial class Netns
         }
     }
 
-    private CommandSpec Wrap(CommandSpec spec)
+    /// <summary>This namespace's <see cref="Environment"/> with <paramref name="spec"/>'s own variables on top (they win).</summary>
+    public Dictionary<string, string?> EnvironmentFor(CommandSpec spec)
     {
         var env = new Dictionary<string, string?>(Environment);
         foreach (var (key, value) in spec.Env)
@@ -153,6 +154,12 @@ public sealed partial class Netns
             env[key] = value;
         }
 
+        return env;
+    }
+
+    private CommandSpec Wrap(CommandSpec spec)
+    {
+        var env = EnvironmentFor(spec);
         return _current
             ? spec with { Env = env }
             : spec with { FileName = "ip", Args = ["netns", "exec", Name, spec.FileName, .. spec.Args], Env = env };
