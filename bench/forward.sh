@@ -38,6 +38,8 @@ blast="$art/bin/Fwmark.Blast/release/Fwmark.Blast.dll"
 id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 node=fwf-$id-node pod=fwf-$id-pod sink=fwf-$id-sink
 work=$(mktemp -d)
+# The plugin's lock and records of this run: a scratch dir, never the machine's /run/fwmark (as bench/run.sh does).
+export FWMARK_RUN_DIR=$work/run
 cleanup() {
   for ns in $node $pod $sink; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$work"
